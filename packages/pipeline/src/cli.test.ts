@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram, describeError } from './cli.js';
+
+describe('cli', () => {
+  it('prints coded errors as one line and keeps stacks for bugs', () => {
+    const user = describeError(Object.assign(new Error('no such class "Tigr"'), { code: 'UNKNOWN_CLASS' }));
+    expect(user).toEqual({ line: 'oidstream: no such class "Tigr" [UNKNOWN_CLASS]', userError: true });
+    const bug = describeError(new TypeError('x is undefined'));
+    expect(bug.userError).toBe(false);
+    expect(bug.line).toContain('TypeError: x is undefined');
+  });
+
+  it('registers every command of the CLI contract', () => {
+    const names = buildProgram().commands.map((c) => c.name());
+    expect(names).toEqual(expect.arrayContaining(['classes', 'pack', 'select', 'chips', 'classify', 'report', 'run', 'bench']));
+  });
+});
