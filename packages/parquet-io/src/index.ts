@@ -1,1 +1,11 @@
-export {};
+export { ParquetIoError } from './errors.js';
+export type { ParquetIoErrorCode } from './errors.js';
+export type { ColumnSpec, ColumnType } from './column-spec.js';
+export type { WriteOptions, ReadOptions } from './options.js';
+export { WRITE_DEFAULTS } from './options.js';
+export { ParquetFileWriter } from './parquet-file-writer.js';
+export { writeParquet } from './write-parquet.js';
+export { readParquetRows, parquetInfo } from './read-rows.js';
+export type { ParquetRow } from './read-rows.js';
+export { openParquet } from './parquet-source.js';
+export type { ParquetSource } from './parquet-source.js';

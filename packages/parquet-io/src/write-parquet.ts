@@ -1,0 +1,23 @@
+import type { ColumnSpec } from './column-spec.js';
+import type { WriteOptions } from './options.js';
+import { ParquetFileWriter } from './parquet-file-writer.js';
+
+/**
+ * Write rows to `path` atomically (temp file + rename). Rows may be an iterable or an async iterable,
+ * consumed one at a time; memory is bounded by one row group.
+ */
+export async function writeParquet(
+  filePath: string,
+  columns: readonly ColumnSpec[],
+  rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  options: WriteOptions = {},
+): Promise<{ rows: number; bytes: number }> {
+  const writer = ParquetFileWriter.open(filePath, columns, options);
+  try {
+    for await (const row of rows) writer.write(row);
+    return writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
