@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
+import { collectVersions } from './versions.js';
+
+export type StageStatus = 'running' | 'done' | 'skipped' | 'reused' | 'failed';
+
+export interface StageRecord {
+  name: string;
+  status: StageStatus;
+  startedAt: string;
+  ms: number;
+  counts: Record<string, number>;
+  note?: string;
+}
+
+export interface ClassificationStatus {
+  status: 'done' | 'skipped' | 'pending';
+  reason?: string;
+  /** One line telling the user how to get a model. */
+  hint?: string;
+}
+
+/** Content of OUT/run.json. */
+export interface RunRecord {
+  tool: 'oidstream';
+  status: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  ms?: number;
+  args: Record<string, unknown>;
+  versions: Record<string, string>;
+  backend?: string;
+  models: { name: string; source: string }[];
+  classification: ClassificationStatus;
+  stages: StageRecord[];
+  counts: Record<string, number>;
+  errors: { total: number; byStage: Record<string, number> };
+  peakRssBytes: number;
+  /** How often the run was resumed after an interruption. */
+  resumes: number;
+  failure?: string;
+}
+
+export async function readRunRecord(file: string): Promise<RunRecord | undefined> {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as RunRecord;
+}
+
+/** Keeps run.json current: rewritten atomically on every stage change, so a killed run still shows how far it got. */
+export class RunRecorder {
+  readonly record: RunRecord;
+  private readonly t0 = performance.now();
+  private rssTimer?: NodeJS.Timeout;
+  private readonly stageT0 = new Map<StageRecord, number>();
+
+  constructor(readonly file: string, args: Record<string, unknown>, previous?: RunRecord) {
+    this.record = {
+      tool: 'oidstream',
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      args,
+      versions: collectVersions(),
+      models: [],
+      classification: { status: 'pending' },
+      stages: [],
+      counts: {},
+      errors: { total: 0, byStage: {} },
+      peakRssBytes: process.memoryUsage().rss,
+      resumes: previous ? previous.resumes + (previous.status === 'done' ? 0 : 1) : 0,
+    };
+    // RSS is sampled while the run is alive; the unref'd timer never keeps the process up.
+    this.rssTimer = setInterval(() => this.sampleRss(), 250);
+    this.rssTimer.unref();
+  }
+
+  sampleRss(): void {
+    const rss = process.memoryUsage().rss;
+    if (rss > this.record.peakRssBytes) this.record.peakRssBytes = rss;
+  }
+
+  async stageStart(name: string): Promise<StageRecord> {
+    const stage: StageRecord = { name, status: 'running', startedAt: new Date().toISOString(), ms: 0, counts: {} };
+    this.record.stages = this.record.stages.filter((s) => s.name !== name);
+    this.record.stages.push(stage);
+    this.stageT0.set(stage, performance.now());
+    await this.save();
+    return stage;
+  }
+
+  async stageEnd(stage: StageRecord, status: StageStatus, counts: Record<string, number> = {}, note?: string): Promise<void> {
+    stage.status = status;
+    stage.ms = Math.round(performance.now() - (this.stageT0.get(stage) ?? performance.now()));
+    stage.counts = { ...stage.counts, ...counts };
+    if (note) stage.note = note;
+    this.sampleRss();
+    await this.save();
+  }
+
+  addErrors(stage: string, n: number): void {
+    if (n <= 0) return;
+    this.record.errors.total += n;
+    this.record.errors.byStage[stage] = (this.record.errors.byStage[stage] ?? 0) + n;
+  }
+
+  async finish(status: 'done' | 'failed', failure?: string): Promise<void> {
+    if (this.rssTimer) clearInterval(this.rssTimer);
+    this.sampleRss();
+    this.record.status = status;
+    this.record.finishedAt = new Date().toISOString();
+    this.record.ms = Math.round(performance.now() - this.t0);
+    if (failure) this.record.failure = failure;
+    await this.save();
+  }
+
+  async save(): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(this.record, null, 2) + '\n');
+  }
+}
