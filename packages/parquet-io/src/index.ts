@@ -9,3 +9,14 @@ export { readParquetRows, parquetInfo } from './read-rows.js';
 export type { ParquetRow } from './read-rows.js';
 export { openParquet } from './parquet-source.js';
 export type { ParquetSource } from './parquet-source.js';
+export { readParquetRowsByKey, KeyedRead } from './read-by-key.js';
+export type { KeyedReadOptions, KeyedReadStats } from './read-by-key.js';
+export {
+  columnToVector,
+  rowsToRecordBatch,
+  recordBatchToRows,
+  columnsOfRecordBatch,
+  columnTypeOfArrow,
+  writeParquetBatches,
+  readParquetBatches,
+} from './arrow.js';

@@ -6,7 +6,7 @@ export interface WriteOptions {
   rowGroupRows?: number;
   /** Max estimated bytes per row group (default 32 MiB): keeps image files readable a group at a time. */
   rowGroupBytes?: number;
-  /** Target page size in bytes (default 64 KiB): small pages let key-selective reads fetch little more than the matching rows. */
+  /** Target page size in bytes (default 16 KiB): small pages let key-selective reads fetch little more than the matching rows. */
   pageSize?: number;
   /** Codec for non-binary columns (default SNAPPY). */
   codec?: 'SNAPPY' | 'UNCOMPRESSED';
@@ -19,7 +19,7 @@ export interface WriteOptions {
 export const WRITE_DEFAULTS = {
   rowGroupRows: 100_000,
   rowGroupBytes: 32 * 1024 * 1024,
-  pageSize: 64 * 1024,
+  pageSize: 16 * 1024,
   codec: 'SNAPPY' as CompressionCodec,
   binaryCodec: 'UNCOMPRESSED' as CompressionCodec,
 };

@@ -16,6 +16,10 @@ export interface ParquetSource {
   close(): Promise<void>;
 }
 
+const TAIL_BYTES = 64 * 1024;
+const CACHE_SLICE_MAX = 64 * 1024;
+const CACHE_TOTAL_MAX = 4 * 1024 * 1024;
+
 export async function openParquet(filePath: string): Promise<ParquetSource> {
   let handle: FileHandle;
   try {
@@ -24,12 +28,26 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
     throw new ParquetIoError('READ_FAILED', `cannot open ${filePath}: ${(err as Error).message}`, { cause: err });
   }
   let bytesRead = 0;
+  // Small slices (offset indexes, pages of thin columns) are requested again by every narrowed read of a
+  // row group; a small LRU keeps them from being read from disk more than once.
+  const cache = new Map<string, ArrayBuffer>();
+  let cacheBytes = 0;
+  let tail: ArrayBuffer | undefined;
+  let tailStart = 0;
   try {
     const { size } = await handle.stat();
     const file: AsyncBuffer = {
       byteLength: size,
       async slice(start: number, end?: number): Promise<ArrayBuffer> {
         const stop = Math.min(end ?? size, size);
+        const cacheKey = `${start}:${stop}`;
+        if (tail && start >= tailStart && stop <= size) return tail.slice(start - tailStart, stop - tailStart);
+        const hit = cache.get(cacheKey);
+        if (hit) {
+          cache.delete(cacheKey); // refresh LRU position
+          cache.set(cacheKey, hit);
+          return hit.slice(0);
+        }
         const length = Math.max(0, stop - start);
         const buf = new Uint8Array(length);
         let got = 0;
@@ -39,13 +57,25 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
           got += n;
         }
         bytesRead += got;
+        if (length <= CACHE_SLICE_MAX) {
+          cache.set(cacheKey, buf.buffer.slice(0));
+          cacheBytes += length;
+          for (const [k, v] of cache) {
+            if (cacheBytes <= CACHE_TOTAL_MAX) break;
+            cache.delete(k);
+            cacheBytes -= v.byteLength;
+          }
+        }
         return buf.buffer;
       },
     };
     let metadata: FileMetaData;
     try {
       if (size < 12) throw new Error(`file is ${size} bytes`);
-      metadata = await parquetMetadataAsync(file);
+      // The footer and, usually, the page indexes before it: read once, serve later slices from memory.
+      tailStart = Math.max(0, size - TAIL_BYTES);
+      tail = await file.slice(tailStart, size);
+      metadata = await parquetMetadataAsync(file, { initialFetchSize: TAIL_BYTES });
     } catch (err) {
       throw new ParquetIoError('NOT_PARQUET', `${filePath} is not a readable Parquet file: ${(err as Error).message}`, { cause: err });
     }
