@@ -20,3 +20,9 @@ export {
   writeParquetBatches,
   readParquetBatches,
 } from './arrow.js';
+export { packImages, IMAGE_COLUMNS } from './pack.js';
+export type { PackOptions, PackResult, PackSkip } from './pack.js';
+export { readRotationCsv } from './rotation-csv.js';
+export type { RotationInfo } from './rotation-csv.js';
+export { sniffImageFormat, isValidImageId } from './image-bytes.js';
+export type { ImageFormat } from './image-bytes.js';
