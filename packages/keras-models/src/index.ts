@@ -1,2 +1,41 @@
 export * from './errors.js';
 export * from './backend.js';
+export { parseModelJson, checkShardPath, checkGroupSizes, decodeWeights, weightByteLength, groupByteLength } from './manifest.js';
+export type { ModelManifest, ManifestGroup, ManifestWeight } from './manifest.js';
+export { loadKerasModel, loadModelDir, cacheModelFromUrl, modelJsonUrl, shardUrl, LOAD_MODEL_DEFAULTS } from './load-model.js';
+export type { LoadModelOptions } from './load-model.js';
+export { memoryHandler } from './tfjs-main.js';
+export {
+  preprocessPixels,
+  decodeResize,
+  preprocessingFor,
+  preprocessingForName,
+  PREPROCESS_MODES,
+  DECODE_DEFAULTS,
+} from './preprocess.js';
+export type { PreprocessMode, Interpolation, DecodeOptions } from './preprocess.js';
+export {
+  decodeTopK,
+  parseClassIndex,
+  loadClassIndex,
+  classIndexCandidates,
+  defaultKerasCacheDir,
+  CLASS_INDEX_URL,
+  CLASS_INDEX_FILE,
+} from './imagenet.js';
+export type { Prediction, ClassIndex, ClassIndexOptions } from './imagenet.js';
+export { createRunner } from './create-runner.js';
+export type { CreateRunnerOptions } from './create-runner.js';
+export { createWasmRunner } from './wasm-backend.js';
+export { createTfjsNodeRunner, loadTfjsNode } from './tfjs-node-backend.js';
+export {
+  openClassifier,
+  closeClassifier,
+  classifyBatch,
+  predictionColumns,
+  checkModelName,
+  resolveClassifyOptions,
+  CLASSIFY_DEFAULTS,
+} from './classifier.js';
+export type { ClassifierModel, OpenClassifierOptions, ClassifyOptions } from './classifier.js';
+export { ClassifyTransform, classifyRecords } from './classify-stream.js';

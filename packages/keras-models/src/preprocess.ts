@@ -1,0 +1,117 @@
+import sharp from 'sharp';
+import type { KerasModelTopology } from './backend.js';
+import { KerasModelsError } from './errors.js';
+
+/**
+ * Keras `preprocess_input` modes:
+ * - `tf`: x/127.5 − 1 (MobileNet v1/v2, Inception, Xception, NASNet, ResNetV2)
+ * - `caffe`: RGB→BGR, minus the ImageNet BGR mean, no scaling (ResNet50 v1, VGG16/19)
+ * - `torch`: x/255, minus ImageNet mean, divided by std, RGB (DenseNet)
+ * - `none`: raw 0..255 floats (models that rescale inside, e.g. EfficientNet)
+ */
+export type PreprocessMode = 'tf' | 'caffe' | 'torch' | 'none';
+export const PREPROCESS_MODES: readonly PreprocessMode[] = ['tf', 'caffe', 'torch', 'none'];
+
+/** Keras `load_img` interpolation names → sharp kernels. Keras' default is nearest. */
+export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+const KERNEL: Record<Interpolation, 'nearest' | 'linear' | 'cubic' | 'lanczos3'> = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos: 'lanczos3' };
+
+export interface DecodeOptions {
+  /** Resize filter; Keras `image.load_img` defaults to nearest. Default 'nearest'. */
+  interpolation?: Interpolation;
+  /** Apply EXIF orientation before resizing (Keras/PIL does not; chips are already upright). Default true. */
+  autoOrient?: boolean;
+}
+export const DECODE_DEFAULTS: Required<DecodeOptions> = { interpolation: 'nearest', autoOrient: true };
+
+const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
+const TORCH_MEAN = [0.485, 0.456, 0.406];
+const TORCH_STD = [0.229, 0.224, 0.225];
+
+/**
+ * Write `preprocess_input(rgb)` for one HWC uint8 RGB image into `out` at `offset` (floats). Pure.
+ */
+export function preprocessPixels(rgb: Uint8Array, mode: PreprocessMode, out: Float32Array, offset = 0): void {
+  const n = rgb.length;
+  if (offset + n > out.length) throw new KerasModelsError('BAD_INPUT', `batch buffer too small: need ${offset + n} floats, have ${out.length}`);
+  switch (mode) {
+    case 'tf':
+      for (let i = 0; i < n; i++) out[offset + i] = rgb[i] / 127.5 - 1;
+      return;
+    case 'caffe':
+      for (let i = 0; i < n; i += 3) {
+        out[offset + i] = rgb[i + 2] - CAFFE_MEAN_BGR[0];
+        out[offset + i + 1] = rgb[i + 1] - CAFFE_MEAN_BGR[1];
+        out[offset + i + 2] = rgb[i] - CAFFE_MEAN_BGR[2];
+      }
+      return;
+    case 'torch':
+      for (let i = 0; i < n; i += 3) {
+        for (let c = 0; c < 3; c++) out[offset + i + c] = (rgb[i + c] / 255 - TORCH_MEAN[c]) / TORCH_STD[c];
+      }
+      return;
+    case 'none':
+      for (let i = 0; i < n; i++) out[offset + i] = rgb[i];
+      return;
+    default:
+      throw new KerasModelsError('BAD_OPTION', `unknown preprocessing mode ${JSON.stringify(mode)} (use ${PREPROCESS_MODES.join(', ')})`);
+  }
+}
+
+/** Decode image bytes (JPEG, PNG, …) to HWC uint8 RGB of exactly [height, width], stretched as Keras `load_img(target_size=…)` does. */
+export async function decodeResize(bytes: Uint8Array, size: [number, number], options: DecodeOptions = {}): Promise<Uint8Array> {
+  const { interpolation, autoOrient } = { ...DECODE_DEFAULTS, ...options };
+  const kernel = KERNEL[interpolation] as (typeof KERNEL)[Interpolation] | undefined;
+  if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
+  const [h, w] = size;
+  try {
+    let img = sharp(bytes, { failOn: 'error' });
+    if (autoOrient) img = img.rotate();
+    const { data, info } = await img
+      .removeAlpha()
+      .toColourspace('srgb')
+      // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
+      .resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== w || info.height !== h) {
+      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (err) {
+    throw new KerasModelsError('BAD_IMAGE', `cannot decode image (${bytes.byteLength} bytes): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Name patterns of Keras applications → their preprocess_input mode. First match wins, so order matters. */
+const MODE_BY_NAME: [RegExp, PreprocessMode][] = [
+  [/densenet/i, 'torch'],
+  [/resnet.*v2|resnet50v2|resnet101v2|resnet152v2|inception_resnet/i, 'tf'],
+  [/resnet|vgg/i, 'caffe'],
+  [/mobilenet|inception|xception|nasnet/i, 'tf'],
+  [/efficientnet|convnext|regnet/i, 'none'],
+];
+
+/** The preprocessing a Keras application expects, from its model name (or a user's model label). */
+export function preprocessingForName(name: string | undefined): PreprocessMode | undefined {
+  if (!name) return undefined;
+  for (const [re, mode] of MODE_BY_NAME) if (re.test(name)) return mode;
+  return undefined;
+}
+
+/**
+ * Choose the preprocessing for a model: the Keras model name in its topology (`mobilenet_0.75_224`, `densenet121`,
+ * `resnet50`), then layer names typical of an architecture, then the user's label for it. Undefined when unknown.
+ */
+export function preprocessingFor(topology: KerasModelTopology | undefined, label?: string): PreprocessMode | undefined {
+  const byName = preprocessingForName(topology?.config.name);
+  if (byName) return byName;
+  const layers = topology?.config.layers ?? [];
+  const names = new Set(layers.map((l) => l.config.name));
+  if (names.has('conv_dw_1') || names.has('conv_pw_1')) return 'tf'; // MobileNet v1
+  if (names.has('conv1/conv') && [...names].some((n) => /^conv\d+_block\d+_concat$/.test(n))) return 'torch'; // DenseNet
+  if (names.has('conv2_block1_preact_bn')) return 'tf'; // ResNetV2
+  if (names.has('res2a_branch2a') || names.has('conv2_block1_1_conv')) return 'caffe'; // ResNet50 v1 (old/new names)
+  if (layers.some((l) => l.class_name === 'Rescaling' || l.class_name === 'Normalization')) return 'none';
+  return preprocessingForName(label);
+}
