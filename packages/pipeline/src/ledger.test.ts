@@ -1,0 +1,51 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from './ledger.js';
+
+let out: string;
+beforeEach(async () => {
+  out = await mkdtemp(path.join(os.tmpdir(), 'oidstream-ledger-'));
+});
+afterEach(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe('ledger', () => {
+  it('reuses a finished stage only while its outputs are intact', async () => {
+    const file = path.join(out, '.oidstream/ledger.json');
+    const ledger = await Ledger.open(out, file, { data: 'd', minConfidence: 0.99 }, false);
+    await writeFile(path.join(out, 'boxes.parquet'), 'x'.repeat(100));
+    await ledger.markStage('select', ['boxes.parquet'], 12, { boxes: 3 });
+    const again = await Ledger.open(out, file, { minConfidence: 0.99, data: 'd' }, false);
+    expect(again.resumed).toBe(true);
+    expect((await again.finished('select'))?.counts).toEqual({ boxes: 3 });
+    await writeFile(path.join(out, 'boxes.parquet'), 'x'.repeat(50)); // changed behind our back
+    expect(await again.finished('select')).toBeUndefined();
+  });
+
+  it('refuses other arguments with a coded error unless forced', async () => {
+    const file = path.join(out, '.oidstream/ledger.json');
+    await Ledger.open(out, file, { data: 'd', minConfidence: 0.99 }, false);
+    await expect(Ledger.open(out, file, { data: 'd', minConfidence: 0.5 }, false)).rejects.toMatchObject({
+      code: 'RUN_ARGS_MISMATCH',
+      message: expect.stringContaining('minConfidence: 0.99 → 0.5'),
+    });
+    const fresh = await Ledger.open(out, file, { data: 'd', minConfidence: 0.5 }, true);
+    expect(fresh.resumed).toBe(false);
+  });
+
+  it('tracks parts of a partitioned stage until the stage is merged', async () => {
+    const file = path.join(out, '.oidstream/ledger.json');
+    const ledger = await Ledger.open(out, file, {}, false);
+    await writeFile(path.join(out, 'p0'), 'abc');
+    await ledger.markPart('chips', '0', ['p0'], 5, { chips: 2 });
+    expect(await ledger.finishedPart('chips', '0')).toBeDefined();
+    expect(await ledger.finishedPart('chips', '1')).toBeUndefined();
+    await writeFile(path.join(out, 'chips.parquet'), 'abcdef');
+    await ledger.markStage('chips', ['chips.parquet'], 9);
+    expect(await ledger.finishedPart('chips', '0')).toBeUndefined();
+    expect(await ledger.finished('chips')).toBeDefined();
+  });
+});

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import { PipelineError } from './errors.js';
+
+/**
+ * The stage ledger (OUT/.oidstream/ledger.json) makes `run` resumable. Every stage output is committed atomically
+ * (temp name + rename) and only then recorded here with its size; a rerun reuses a stage (or a part of one) only if
+ * the ledger says it finished AND its files are still there with that size. Anything else is redone.
+ */
+export interface LedgerEntry {
+  finishedAt: string;
+  ms: number;
+  /** output file (relative to OUT) → size in bytes */
+  outputs: Record<string, number>;
+  counts: Record<string, number>;
+  note?: string;
+}
+
+export interface LedgerFile {
+  version: 1;
+  argsKey: string;
+  args: Record<string, unknown>;
+  stages: Record<string, LedgerEntry>;
+  /** finished parts of partitioned stages: stage → part key → entry */
+  parts: Record<string, Record<string, LedgerEntry>>;
+}
+
+/** Key of the arguments that change outputs (order-insensitive). */
+export function argsKey(args: Record<string, unknown>): string {
+  const canonical = JSON.stringify(args, Object.keys(args).sort());
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+function describeDiff(a: Record<string, unknown>, b: Record<string, unknown>): string {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => `${k}: ${JSON.stringify(a[k] ?? null)} → ${JSON.stringify(b[k] ?? null)}`)
+    .join('; ');
+}
+
+export class Ledger {
+  private constructor(readonly file: string, readonly out: string, readonly data: LedgerFile, readonly resumed: boolean) {}
+
+  /**
+   * Opens OUT's ledger for these arguments: a new one, or the existing one when the arguments match.
+   * A ledger made with other arguments is a coded error unless `force` (then it starts over).
+   */
+  static async open(out: string, file: string, args: Record<string, unknown>, force: boolean): Promise<Ledger> {
+    const key = argsKey(args);
+    if (!force && existsSync(file)) {
+      const prev = JSON.parse(await readFile(file, 'utf8')) as LedgerFile;
+      if (prev.argsKey !== key) {
+        throw new PipelineError('RUN_ARGS_MISMATCH', `${out} holds a run made with other arguments (${describeDiff(prev.args, args)}); rerun with the same arguments to resume, add --force to start over, or choose another --out`);
+      }
+      prev.parts ??= {};
+      return new Ledger(file, out, prev, true);
+    }
+    const ledger = new Ledger(file, out, { version: 1, argsKey: key, args, stages: {}, parts: {} }, false);
+    await ledger.save();
+    return ledger;
+  }
+
+  private async outputsIntact(entry: LedgerEntry): Promise<boolean> {
+    for (const [rel, size] of Object.entries(entry.outputs)) {
+      const s = await stat(path.join(this.out, rel)).catch(() => undefined);
+      if (!s || s.size !== size) return false;
+    }
+    return true;
+  }
+
+  /** The entry of a finished stage whose outputs are intact, else undefined. */
+  async finished(stage: string): Promise<LedgerEntry | undefined> {
+    const e = this.data.stages[stage];
+    return e && (await this.outputsIntact(e)) ? e : undefined;
+  }
+
+  async finishedPart(stage: string, part: string): Promise<LedgerEntry | undefined> {
+    const e = this.data.parts[stage]?.[part];
+    return e && (await this.outputsIntact(e)) ? e : undefined;
+  }
+
+  private async entry(outputs: string[], ms: number, counts: Record<string, number>, note?: string): Promise<LedgerEntry> {
+    const sizes: Record<string, number> = {};
+    for (const rel of outputs) sizes[rel] = (await stat(path.join(this.out, rel))).size;
+    return { finishedAt: new Date().toISOString(), ms: Math.round(ms), outputs: sizes, counts, ...(note ? { note } : {}) };
+  }
+
+  async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string): Promise<void> {
+    this.data.stages[stage] = await this.entry(outputs, ms, counts, note);
+    delete this.data.parts[stage]; // parts were merged into the stage output
+    await this.save();
+  }
+
+  async markPart(stage: string, part: string, outputs: string[], ms: number, counts: Record<string, number> = {}): Promise<void> {
+    (this.data.parts[stage] ??= {})[part] = await this.entry(outputs, ms, counts);
+    await this.save();
+  }
+
+  /** Forget a stage and every stage after it (their inputs changed). */
+  async invalidateFrom(order: readonly string[], stage: string): Promise<void> {
+    for (const s of order.slice(order.indexOf(stage))) {
+      delete this.data.stages[s];
+      delete this.data.parts[s];
+    }
+    await this.save();
+  }
+
+  async save(): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n');
+  }
+}

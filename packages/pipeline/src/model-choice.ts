@@ -1,0 +1,62 @@
+import { PipelineError } from './errors.js';
+
+/** Keras MobileNet v1 1.0 in tfjs layers format, as hosted by the TensorFlow.js team. */
+export const HOSTED_MOBILENET_URL = 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_1.0_224/model.json';
+
+export const ADD_MODEL_HINT = 'To classify, add a model: oidstream run … --model mobilenet=<dir with model.json | https URL | .h5 file>';
+
+export interface ModelSpec {
+  name: string;
+  source: string;
+}
+
+export interface ModelChoice {
+  models: ModelSpec[];
+  /** set when classification cannot run */
+  skipped?: { reason: string; hint: string };
+}
+
+/** `--model name=source` values → specs; names become column prefixes, so they are checked here. */
+export function parseModelSpecs(values: readonly string[]): ModelSpec[] {
+  const seen = new Set<string>();
+  return values.map((v) => {
+    const eq = v.indexOf('=');
+    const name = eq > 0 ? v.slice(0, eq) : '';
+    const source = eq > 0 ? v.slice(eq + 1) : '';
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || source === '') {
+      throw new PipelineError('BAD_OPTION', `--model ${JSON.stringify(v)}: expected name=source, e.g. mobilenet=./models/mobilenet (name: letters, digits, _)`);
+    }
+    if (seen.has(name)) throw new PipelineError('BAD_OPTION', `--model ${name} given twice`);
+    seen.add(name);
+    return { name, source };
+  });
+}
+
+/** True when an http(s) URL answers within the timeout. */
+export async function reachable(url: string, timeoutMs = 3000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface ModelChoiceOptions {
+  /** Probe the hosted MobileNet when no --model is given. Default true; OIDSTREAM_OFFLINE=1 turns it off. */
+  probeNetwork?: boolean;
+  hostedUrl?: string;
+}
+
+/** The user's models; else the hosted MobileNet when the network answers; else classification is skipped. */
+export async function chooseModels(given: readonly string[], options: ModelChoiceOptions = {}): Promise<ModelChoice> {
+  const models = parseModelSpecs(given);
+  if (models.length) return { models };
+  const url = options.hostedUrl ?? HOSTED_MOBILENET_URL;
+  const probe = options.probeNetwork ?? process.env.OIDSTREAM_OFFLINE !== '1';
+  if (probe && (await reachable(url))) return { models: [{ name: 'mobilenet', source: url }] };
+  return {
+    models: [],
+    skipped: { reason: `no --model given and the hosted MobileNet (${url}) cannot be reached`, hint: ADD_MODEL_HINT },
+  };
+}
