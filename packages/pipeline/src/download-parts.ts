@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ParquetFileWriter, readParquetRows } from '@oidstream/parquet-io';
+import type { ColumnSpec } from '@oidstream/parquet-io';
+
+/** images.parquet as `download` writes it: the pack contract plus attribution (OID images are CC BY 2.0). */
+export const DOWNLOAD_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'ImageID', type: 'STRING', nullable: false },
+  { name: 'Subset', type: 'STRING' },
+  { name: 'Rotation', type: 'DOUBLE' },
+  { name: 'image', type: 'BYTE_ARRAY', nullable: false },
+  { name: 'License', type: 'STRING' },
+  { name: 'Author', type: 'STRING' },
+  { name: 'OriginalURL', type: 'STRING' },
+];
+
+export interface ImageRow {
+  ImageID: string;
+  Subset: string | null;
+  Rotation: number | null;
+  image: Uint8Array;
+  License: string | null;
+  Author: string | null;
+  OriginalURL: string | null;
+}
+
+const PART = /^part-(\d{6})\.parquet$/;
+
+/** Where a download keeps committed part files until it merges them into `out`. */
+export function partsDirOf(out: string): string {
+  return `${out}.parts`;
+}
+
+/** True when `pid` is a live process (a temp file of a running writer must not be removed). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files left by a killed run: `<name>.tmp-<pid>-<hex>` whose pid is gone. */
+async function removeStaleTemps(dir: string, prefix: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const name of await readdir(dir)) {
+    const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (name.startsWith(prefix) && m && !isAlive(Number(m[1]))) await rm(path.join(dir, name), { force: true });
+  }
+}
+
+/**
+ * The resume state of a download: committed part files (each written under a temp name and renamed when complete,
+ * so a kill -9 leaves only whole parts) plus a previous final file. Rows of an interrupted part are simply fetched again.
+ */
+export class PartStore {
+  readonly out: string;
+  readonly dir: string;
+  private nextSeq = 0;
+  private writer: ParquetFileWriter | undefined;
+  private rowsInPart = 0;
+  private bytesInPart = 0;
+  /** Parts committed by this process (in order). */
+  readonly committed: string[] = [];
+
+  constructor(out: string, private readonly limits: { partBytes: number; partRows: number }) {
+    this.out = path.resolve(out);
+    this.dir = partsDirOf(this.out);
+  }
+
+  /** Committed part files, oldest first. */
+  async parts(): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
+    return (await readdir(this.dir)).filter((n) => PART.test(n)).sort().map((n) => path.join(this.dir, n));
+  }
+
+  /**
+   * Clears a killed run's temp files and returns the ImageIDs already stored (final file + parts).
+   * A part that cannot be read is deleted: its images are fetched again.
+   */
+  async open(): Promise<Set<string>> {
+    await mkdir(this.dir, { recursive: true });
+    await removeStaleTemps(this.dir, 'part-');
+    await removeStaleTemps(path.dirname(this.out), path.basename(this.out) + '.tmp-');
+    const have = new Set<string>();
+    const sources = existsSync(this.out) ? [this.out] : [];
+    for (const part of await this.parts()) {
+      const seq = Number(PART.exec(path.basename(part))![1]);
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+      sources.push(part);
+    }
+    for (const file of sources) {
+      try {
+        const ids: string[] = [];
+        for await (const row of readParquetRows(file, { columns: ['ImageID'] })) ids.push(String(row.ImageID));
+        for (const id of ids) have.add(id);
+      } catch (err) {
+        if (file === this.out) throw err; // never silently drop the user's finished file
+        await rm(file, { force: true });
+      }
+    }
+    return have;
+  }
+
+  /** Buffers one row; commits the current part when it reaches the byte or row limit. */
+  add(row: ImageRow): void {
+    if (!this.writer) {
+      const name = `part-${String(this.nextSeq++).padStart(6, '0')}.parquet`;
+      // One row group per part: the part limits are the row group limits.
+      this.writer = ParquetFileWriter.open(path.join(this.dir, name), DOWNLOAD_COLUMNS, {
+        rowGroupBytes: this.limits.partBytes + 1,
+        rowGroupRows: this.limits.partRows + 1,
+      });
+    }
+    this.writer.write(row as unknown as Record<string, unknown>);
+    this.rowsInPart++;
+    this.bytesInPart += row.image.byteLength;
+    if (this.bytesInPart >= this.limits.partBytes || this.rowsInPart >= this.limits.partRows) this.commit();
+  }
+
+  /** Makes buffered rows durable as one more part file. */
+  commit(): void {
+    if (!this.writer) return;
+    const writer = this.writer;
+    this.writer = undefined;
+    this.rowsInPart = 0;
+    this.bytesInPart = 0;
+    writer.finish();
+    this.committed.push(writer.path);
+  }
+
+  /** Drops rows not yet committed (on error/abort). */
+  abort(): void {
+    this.writer?.abort();
+    this.writer = undefined;
+  }
+
+  /**
+   * Writes `out` (atomically) from the previous final file and every part, each ImageID once, then removes the parts.
+   * Reads one row group at a time, so memory stays at about one part whatever the total size.
+   */
+  async merge(options: { rowGroupBytes: number }): Promise<{ rows: number; bytes: number; merged: boolean }> {
+    this.commit();
+    const parts = await this.parts();
+    if (parts.length === 0 && existsSync(this.out)) {
+      await rm(this.dir, { recursive: true, force: true });
+      return { rows: -1, bytes: -1, merged: false };
+    }
+    const sources = existsSync(this.out) ? [this.out, ...parts] : parts;
+    const writer = ParquetFileWriter.open(this.out, DOWNLOAD_COLUMNS, { rowGroupBytes: options.rowGroupBytes });
+    const seen = new Set<string>();
+    try {
+      for (const file of sources) {
+        for await (const row of readParquetRows(file)) {
+          const id = String(row.ImageID);
+          if (seen.has(id)) continue;
+          seen.add(id);
+          writer.write(row);
+        }
+      }
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+    const result = writer.finish();
+    await rm(this.dir, { recursive: true, force: true });
+    return { ...result, merged: true };
+  }
+}
