@@ -7,9 +7,10 @@ import { registerClassify } from './commands/classify.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerBench } from './commands/bench.js';
+import { registerDownload } from './commands/download.js';
 
 /** Each command lives in its own file under commands/ and registers itself here. */
-const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench];
+const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload];
 
 export function buildProgram(): Command {
   const program = new Command('oidstream')

@@ -73,6 +73,8 @@ export interface DownloadSummary {
   fetched: number;
   failed: number;
   missing: number;
+  /** Lines in download-errors.jsonl: every selected image not stored, with its reason. */
+  errors: number;
   retries: number;
   bytes: number;
   /** Rows in `out` after the merge. */
@@ -258,6 +260,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
     fetched: stats.done,
     failed: stats.failed,
     missing: stats.missing,
+    errors: log.count,
     retries: stats.retries,
     bytes: stats.bytes,
     rows,

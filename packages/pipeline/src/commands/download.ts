@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { DownloadError } from '../download-error.js';
+import { imageRefsFromBoxes, readIdList } from '../download-refs.js';
+import { progressReporter } from '../download-progress.js';
+import { DOWNLOAD_DEFAULTS, downloadImages } from '../stages/download.js';
+import type { ImageRef } from '../download-plan.js';
+
+interface DownloadFlags {
+  data?: string;
+  out: string;
+  ids?: string;
+  boxes?: string;
+  source: string;
+  baseUrl: string;
+  concurrency: string;
+  timeout: string;
+  retries: string;
+  maxBytes: string;
+  partBytes: string;
+  retryMissing?: boolean;
+  json?: boolean;
+}
+
+function int(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min) throw new DownloadError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+export function registerDownload(program: Command): void {
+  program
+    .command('download')
+    .description('Fetch the selected images (Open Images S3, OriginalURL or thumbnails) into images.parquet: retries, verification, resumable')
+    .requiredOption('--out <images.parquet>', 'output Parquet file; download-errors.jsonl is written beside it')
+    .option('--data <dir>', 'OID data dir: images-with-rotation CSVs (URLs, MD5, Rotation, License, Author) and annotation CSVs (split of each image)')
+    .option('--boxes <boxes.parquet>', 'download the images of this select output')
+    .option('--ids <file>', 'download the ImageIDs listed in this file (one per line, optionally "split/ImageID" or "ImageID,split")')
+    .option('--source <s3|original|thumbnail>', 'where to fetch from', DOWNLOAD_DEFAULTS.source)
+    .option('--base-url <url>', 'base of the S3 layout <base>/<split>/<ImageID>.jpg', DOWNLOAD_DEFAULTS.baseUrl)
+    .option('--concurrency <n>', 'requests in flight', String(DOWNLOAD_DEFAULTS.concurrency))
+    .option('--timeout <ms>', 'per-request timeout, first byte to last', String(DOWNLOAD_DEFAULTS.timeoutMs))
+    .option('--retries <n>', 'retries on 429/5xx/reset/timeout/bad bytes (404/403 are never retried)', String(DOWNLOAD_DEFAULTS.retries))
+    .option('--max-bytes <n>', 'largest image accepted; bounds memory at about concurrency × max-bytes', String(DOWNLOAD_DEFAULTS.maxBytes))
+    .option('--part-bytes <n>', 'image bytes per committed part (the unit a resumed run keeps)', String(DOWNLOAD_DEFAULTS.partBytes))
+    .option('--retry-missing', 'ask again for images an earlier run found missing (404/403)')
+    .option('--json', 'progress as one JSON line per event on stderr, summary as JSON on stdout')
+    .action(async (flags: DownloadFlags) => {
+      const sources = [flags.ids, flags.boxes].filter(Boolean).length;
+      if (sources > 1) throw new DownloadError('BAD_OPTION', 'give at most one of --ids and --boxes');
+      let images: Iterable<ImageRef> | AsyncIterable<ImageRef>;
+      if (flags.ids) images = await readIdList(flags.ids);
+      else if (flags.boxes) images = imageRefsFromBoxes(flags.boxes);
+      else throw new DownloadError('BAD_OPTION', 'say which images to fetch: --boxes <boxes.parquet> (from `oidstream select`) or --ids <file>');
+      const summary = await downloadImages({
+        images,
+        out: flags.out,
+        data: flags.data,
+        source: flags.source,
+        baseUrl: flags.baseUrl,
+        concurrency: int('--concurrency', flags.concurrency, 1),
+        timeoutMs: int('--timeout', flags.timeout, 1),
+        retries: int('--retries', flags.retries, 0),
+        maxBytes: int('--max-bytes', flags.maxBytes, 1),
+        partBytes: int('--part-bytes', flags.partBytes, 1),
+        retryMissing: Boolean(flags.retryMissing),
+        onProgress: progressReporter({ json: Boolean(flags.json) }),
+      });
+      if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else {
+        process.stdout.write(
+          `${summary.out}: ${summary.rows} images (${summary.fetched} fetched now, ${summary.kept} kept from before); ` +
+            `${summary.errors} not stored → ${summary.errorsFile}\n`,
+        );
+      }
+    });
+}
