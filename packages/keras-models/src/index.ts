@@ -39,3 +39,14 @@ export {
 } from './classifier.js';
 export type { ClassifierModel, OpenClassifierOptions, ClassifyOptions } from './classifier.js';
 export { ClassifyTransform, classifyRecords } from './classify-stream.js';
+// Keras → ONNX compiler, ONNX Runtime backend, Keras architectures in code, Keras .h5 weights
+export { compileKerasToOnnx } from './onnx-compile.js';
+export type { OnnxCompileOptions, CompiledOnnxModel } from './onnx-compile.js';
+export { encodeOnnxModel, decodeOnnxModel } from './onnx-proto.js';
+export type { OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo } from './onnx-proto.js';
+export { createOnnxRunner, createOnnxRunnerFromCompiled } from './onnx-backend.js';
+export type { OnnxRunnerOptions } from './onnx-backend.js';
+export { mobileNetV1, MOBILENET_DEFAULTS, MOBILENET_ALPHAS } from './architectures/mobilenet.js';
+export type { MobileNetOptions } from './architectures/mobilenet.js';
+export { resNet50, RESNET50_DEFAULTS } from './architectures/resnet50.js';
+export type { ResNet50Options } from './architectures/resnet50.js';

@@ -1,0 +1,86 @@
+import os from 'node:os';
+import type { LoadedKerasModel, ModelRunner, RunnerOptions } from './backend.js';
+import { KerasModelsError } from './errors.js';
+import { compileKerasToOnnx, type CompiledOnnxModel, type OnnxCompileOptions } from './onnx-compile.js';
+
+export interface OnnxRunnerOptions extends RunnerOptions {
+  /** ONNX Runtime graph optimisation level. Default 'all'. */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Options for the Keras → ONNX compiler. */
+  compile?: OnnxCompileOptions;
+}
+
+type Ort = typeof import('onnxruntime-node');
+let ortModule: Promise<Ort> | undefined;
+
+/** onnxruntime-node is imported lazily so the package loads (and the tfjs backends work) where its binary does not. */
+function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node').catch((err: unknown) => {
+    ortModule = undefined;
+    throw new KerasModelsError('BACKEND_UNAVAILABLE', `onnxruntime-node cannot load: ${(err as Error).message}`, { cause: err });
+  });
+  return ortModule;
+}
+
+/** An ONNX Runtime session over an already-compiled model (what createOnnxRunner uses; also handy for benchmarks). */
+export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, options: OnnxRunnerOptions = {}): Promise<ModelRunner> {
+  const ort = await loadOrt();
+  const threads = options.threads ?? os.availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new KerasModelsError('BAD_OPTION', `threads must be a positive integer, got ${threads}`);
+  const [, h, w, c] = compiled.inputShape;
+  if (compiled.inputShape.length !== 4 || h === null || w === null || c === null) {
+    throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX runner needs a fixed NHWC image input, model has ${JSON.stringify(compiled.inputShape)}`);
+  }
+  const numClasses = compiled.outputShape[compiled.outputShape.length - 1];
+  if (compiled.outputShape.length !== 2 || numClasses === null) {
+    throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX runner needs a [batch, classes] output, model has ${JSON.stringify(compiled.outputShape)}`);
+  }
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    // The default thread pool was slower than one thread on this hardware: always set intra-op threads explicitly.
+    session = await ort.InferenceSession.create(compiled.bytes, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    });
+  } catch (err) {
+    throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX Runtime rejected the compiled model: ${(err as Error).message}`, { cause: err });
+  }
+  const perImage = h * w * c;
+  // One run at a time: each run already uses all intra-op threads, so queueing costs nothing and bounds memory.
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+  return {
+    backend: 'onnx',
+    inputSize: [h, w],
+    numClasses,
+    predict(batch: Float32Array, n: number): Promise<Float32Array> {
+      if (disposed) return Promise.reject(new KerasModelsError('BAD_INPUT', 'predict() after dispose()'));
+      if (!Number.isInteger(n) || n < 1 || batch.length !== n * perImage) {
+        return Promise.reject(new KerasModelsError('BAD_INPUT', `batch has ${batch.length} floats, expected ${n}×${h}×${w}×${c}`));
+      }
+      const run = queue.then(async () => {
+        const feeds = { [compiled.inputName]: new ort.Tensor('float32', batch, [n, h, w, c]) };
+        const out = await session.run(feeds);
+        const t = out[compiled.outputName];
+        return Float32Array.from(t.data as Float32Array);
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async dispose(): Promise<void> {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      await session.release();
+    },
+  };
+}
+
+/** Compiles the Keras graph to ONNX and opens an onnxruntime-node session (CPU, `threads` intra-op threads). */
+export async function createOnnxRunner(loaded: Pick<LoadedKerasModel, 'model'>, options: OnnxRunnerOptions = {}): Promise<ModelRunner> {
+  const compiled = compileKerasToOnnx(loaded.model, options.compile);
+  return createOnnxRunnerFromCompiled(compiled, options);
+}
