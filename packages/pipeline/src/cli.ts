@@ -7,6 +7,9 @@ import { registerClassify } from './commands/classify.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerBench } from './commands/bench.js';
+import { registerWorker } from './commands/worker.js';
+import { registerStatus } from './commands/status.js';
+import { registerMerge } from './commands/merge.js';
 import { registerDownload } from './commands/download.js';
 
 /** Each command lives in its own file under commands/ and registers itself here. */

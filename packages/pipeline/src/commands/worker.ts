@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { resolveRedisUrl } from '../redis-url.js';
+import { ScaleOutError } from '../scale-out-error.js';
+import { QUEUE_DEFAULTS, checkRedis, runWorker } from '../shard-queue.js';
+import type { WorkerEvent } from '../shard-queue.js';
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new ScaleOutError('BAD_SHARD', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function describe(e: WorkerEvent): string | undefined {
+  switch (e.event) {
+    case 'ready':
+      return `worker ready: queue ${e.queue} at ${e.redis}, ${e.concurrency} shard(s) at a time`;
+    case 'started':
+      return `shard ${e.shard}: started (attempt ${e.attempt})`;
+    case 'completed': {
+      const r = e.result;
+      const s = (ms: number) => (ms / 1000).toFixed(2);
+      return `shard ${e.shard}: ${r.images} images, ${r.chips} chips in ${s(r.ms.total)} s (boxes ${s(r.ms.boxes)}, read ${s(r.ms.read)}, chips ${s(r.ms.chips)}, classify ${s(r.ms.classify)}, write ${s(r.ms.write)}) → ${r.part}`;
+    }
+    case 'failed':
+      return `shard ${e.shard}: attempt ${e.attempt}/${e.attempts} failed${e.willRetry ? ', will retry' : ''}: ${e.reason}`;
+    case 'redis-error':
+      return `redis: ${e.message} (reconnecting)`;
+    case 'idle-exit':
+      return `queue empty: leaving after ${e.completed} shard(s) done, ${e.failed} failed`;
+    case 'closed':
+      return undefined;
+  }
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('take shard jobs from the Redis queue (BullMQ) and process them: chips + classify → OUT/parts/part-<shard>.parquet')
+    .option('--redis <url>', 'Redis URL, redis://[user:pass@]host:port[/db] or rediss:// for TLS (default: $OIDSTREAM_REDIS_URL, else redis://127.0.0.1:6379)')
+    .option('--queue <name>', 'queue name', QUEUE_DEFAULTS.queue)
+    .option('--concurrency <n>', 'shards processed at once, each in its own child process', positiveInt('--concurrency'), QUEUE_DEFAULTS.concurrency)
+    .option('--lock-duration <ms>', 'a shard whose worker stops renewing its lock this long is given to another worker', positiveInt('--lock-duration'), QUEUE_DEFAULTS.lockDurationMs)
+    .option('--stalled-interval <ms>', 'how often to look for shards of dead workers', positiveInt('--stalled-interval'), QUEUE_DEFAULTS.stalledIntervalMs)
+    .option('--max-stalled <n>', 'times a shard may be recovered from a dead worker before it fails', positiveInt('--max-stalled'), QUEUE_DEFAULTS.maxStalledCount)
+    .option('--exit-when-idle', 'leave once the queue has no waiting, delayed or running shards (batch jobs); default: serve until SIGTERM')
+    .option('--json', 'one JSON line per event on stdout')
+    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean; json?: boolean }) => {
+      const url = resolveRedisUrl(opts.redis);
+      await checkRedis(url);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const result = await runWorker({
+        url,
+        queue: opts.queue,
+        concurrency: opts.concurrency,
+        lockDurationMs: opts.lockDuration,
+        stalledIntervalMs: opts.stalledInterval,
+        maxStalledCount: opts.maxStalled,
+        exitWhenIdle: opts.exitWhenIdle,
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (opts.json) process.stdout.write(JSON.stringify({ ...e, at: new Date().toISOString() }) + '\n');
+          else {
+            const line = describe(e);
+            if (line) process.stderr.write(`oidstream worker: ${line}\n`);
+          }
+        },
+      });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (result.failed > 0) {
+        throw new ScaleOutError('SHARDS_FAILED', `${result.failed} shard(s) failed after all attempts (see "oidstream status --out OUT")`);
+      }
+    });
+}

@@ -1,0 +1,116 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ScaleOutError } from './scale-out-error.js';
+
+const run = promisify(execFile);
+
+/** A throw-away redis-server on 127.0.0.1 (tests, benchmarks, local trials). */
+export interface LocalRedis {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  /** Stop the server. `save: true` writes dump.rdb first, so a later start() restores the queue. */
+  stop(options?: { save?: boolean }): Promise<void>;
+  /** Start it again on the same port and directory (after stop()). */
+  start(): Promise<void>;
+  /** Stop (without saving) and delete its directory. */
+  dispose(): Promise<void>;
+}
+
+/** The redis-server binary on PATH, or undefined. */
+export function findRedisServer(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function ping(port: number): Promise<boolean> {
+  try {
+    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping']);
+    return stdout.trim() === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Start redis-server daemonized on a free loopback port, persistence off (`--save '' --appendonly no`).
+ * Snapshots happen only on an explicit `stop({ save: true })`, which the restart test uses.
+ */
+export async function startLocalRedis(options: { port?: number } = {}): Promise<LocalRedis> {
+  if (!findRedisServer()) {
+    throw new ScaleOutError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
+  }
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'oidstream-redis-'));
+  const pidfile = path.join(dir, 'redis.pid');
+  const start = async () => {
+    await run('redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--pidfile', pidfile,
+      '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', path.join(dir, 'redis.log'),
+    ]);
+    await waitFor(() => ping(port), `redis-server on port ${port}`);
+  };
+  const stop = async ({ save = false } = {}) => {
+    const pid = readPid(pidfile);
+    await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'shutdown', save ? 'save' : 'nosave']).catch(() => undefined);
+    await waitFor(async () => pid === undefined || !alive(pid), `redis-server ${pid} to exit`);
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    stop,
+    start,
+    dispose: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function readPid(pidfile: string): number | undefined {
+  try {
+    return Number(readFileSync(pidfile, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,43 @@
+import type { ShardSegment } from './shard-plan.js';
+
+/** What a worker needs to process one shard; travels as BullMQ job data (plain JSON). */
+export interface ShardJob {
+  version: 1;
+  planId: string;
+  /** Absolute run directory, shared by every worker (NFS, a bucket mount …). */
+  out: string;
+  /** Absolute path of the selection (boxes.parquet) the plan was made from. */
+  boxes: string;
+  shard: { index: number; count: number; id: string };
+  segments: ShardSegment[];
+  /** `name=source` model specs as given to enqueue; empty → chips only. */
+  models: string[];
+  /** Write one JPEG per chip under OUT/chips/ as well (as the chips command does). */
+  chipFiles: boolean;
+  /** Inference backend for classify (`auto`, `onnx`, `wasm`, `tfjs-node`). */
+  backend?: string;
+}
+
+/** Per-shard timings in ms. */
+export interface ShardTimings {
+  boxes: number;
+  read: number;
+  chips: number;
+  classify: number;
+  write: number;
+  total: number;
+}
+
+/** What a finished shard reports (BullMQ return value, and `parts/_meta/part-<id>.json`). */
+export interface ShardResult {
+  shard: string;
+  planId: string;
+  images: number;
+  chips: number;
+  bytes: number;
+  part: string;
+  ms: ShardTimings;
+  worker: string;
+  attempt: number;
+  finishedAt: string;
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { openParquet, readParquetRows } from '@oidstream/parquet-io';
+import { ScaleOutError } from './scale-out-error.js';
+
+/** Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. */
+export interface ShardSegment {
+  path: string;
+  rowStart: number;
+  rowEnd: number;
+  imageIds: string[];
+}
+
+/** One unit of work: a contiguous slice of the selected images, in image-file order. */
+export interface ShardSpec {
+  index: number;
+  /** Zero-padded index: the part is `parts/part-<id>.parquet`. */
+  id: string;
+  images: number;
+  segments: ShardSegment[];
+}
+
+/** A selected image's place in the image files: file number (in plan order) and row. */
+export interface ImagePlace {
+  file: number;
+  row: number;
+  imageId: string;
+}
+
+export interface ShardPlanOptions {
+  /** Exactly this many shards (shard mode `--shard i/N` needs N fixed; surplus shards are empty). */
+  shards?: number;
+  /** Otherwise: as many shards as it takes to hold about this many images each (default 200). */
+  imagesPerShard?: number;
+}
+
+export const SHARD_PLAN_DEFAULTS = { imagesPerShard: 200 } as const;
+
+export function shardId(index: number): string {
+  return String(index).padStart(5, '0');
+}
+
+/**
+ * Pure core: split the selected images (already in file/row order) into balanced, contiguous shards.
+ * Image i goes to shard floor(i·N / S): sizes differ by at most one, and every process that plans the same
+ * input with the same N gets the same shards (the stateless `--shard i/N` mode relies on that).
+ */
+export function planShards(files: readonly string[], places: readonly ImagePlace[], options: ShardPlanOptions = {}): ShardSpec[] {
+  const total = places.length;
+  let count: number;
+  if (options.shards !== undefined) {
+    if (!Number.isInteger(options.shards) || options.shards < 1) {
+      throw new ScaleOutError('BAD_SHARD', `shard count must be a positive integer, got ${options.shards}`);
+    }
+    count = options.shards;
+  } else {
+    const per = options.imagesPerShard ?? SHARD_PLAN_DEFAULTS.imagesPerShard;
+    if (!Number.isInteger(per) || per < 1) {
+      throw new ScaleOutError('BAD_SHARD', `images per shard must be a positive integer, got ${per}`);
+    }
+    count = Math.max(1, Math.ceil(total / per));
+  }
+  const shards: ShardSpec[] = Array.from({ length: count }, (_, index) => ({ index, id: shardId(index), images: 0, segments: [] }));
+  for (let i = 0; i < total; i++) {
+    const p = places[i];
+    if (i > 0 && (places[i - 1].file > p.file || (places[i - 1].file === p.file && places[i - 1].row >= p.row))) {
+      throw new ScaleOutError('BAD_SHARD', 'image places must be sorted by file and row');
+    }
+    const shard = shards[Math.floor((i * count) / total)];
+    const last = shard.segments[shard.segments.length - 1];
+    if (last && last.path === files[p.file]) {
+      last.rowEnd = p.row + 1;
+      last.imageIds.push(p.imageId);
+    } else {
+      shard.segments.push({ path: files[p.file], rowStart: p.row, rowEnd: p.row + 1, imageIds: [p.imageId] });
+    }
+    shard.images++;
+  }
+  return shards;
+}
+
+/**
+ * Read the ImageID column of every image file (cheap: one thin column) and place each selected image.
+ * An ImageID stored twice is taken once (its first place), as a single-machine run would.
+ */
+export async function locateImages(files: readonly string[], selected: ReadonlySet<string>): Promise<ImagePlace[]> {
+  const places: ImagePlace[] = [];
+  const seen = new Set<string>();
+  for (let file = 0; file < files.length; file++) {
+    const source = await openParquet(files[file]);
+    await source.close(); // only to fail early, with a coded error, on a file that is not Parquet
+    let row = 0;
+    for await (const r of readParquetRows(files[file], { columns: ['ImageID'] })) {
+      const id = r.ImageID;
+      if (typeof id === 'string' && selected.has(id) && !seen.has(id)) {
+        seen.add(id);
+        places.push({ file, row, imageId: id });
+      }
+      row++;
+    }
+  }
+  return places;
+}
+
+/** A stable id for a plan: same inputs and shards → same id (used in BullMQ job ids, so re-enqueueing is a no-op). */
+export function planId(out: string, shards: readonly ShardSpec[], extra: unknown): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ out, extra, shards: shards.map((s) => s.segments) }));
+  return h.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,11 @@
+import type { SandboxedJob } from 'bullmq';
+import type { ShardJob, ShardResult } from './shard-job.js';
+import { processShard } from './shard-work.js';
+
+// BullMQ forks this file per worker slot. If the worker process dies (kill -9, OOM), the IPC channel closes:
+// stop too, rather than finish a shard nobody holds the lock for any more.
+process.on('disconnect', () => process.exit(1));
+
+export default async function shardProcessor(job: SandboxedJob<ShardJob, ShardResult>): Promise<ShardResult> {
+  return processShard(job.data, { attempt: job.attemptsMade + 1 });
+}
