@@ -13,7 +13,7 @@ import { registerMerge } from './commands/merge.js';
 import { registerDownload } from './commands/download.js';
 
 /** Each command lives in its own file under commands/ and registers itself here. */
-const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload];
+const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload, registerWorker, registerStatus, registerMerge];
 
 export function buildProgram(): Command {
   const program = new Command('oidstream')
