@@ -1,11 +1,52 @@
 import type { Command } from 'commander';
+import { BACKEND_ORDER, type BackendChoice } from '@oidstream/keras-models';
+import { PipelineError } from '../errors.js';
+import { parseModelSpecs } from '../model-choice.js';
+import { cliProgressSink, Progress } from '../progress.js';
+import { classifyStage } from '../stages/classify.js';
 
-// Placeholder until its issue lands: the command is listed in --help and says it is not built yet.
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PipelineError('BAD_OPTION', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 export function registerClassify(program: Command): void {
   program
     .command('classify')
-    .description('(not built yet)')
-    .action(() => {
-      throw Object.assign(new Error('the classify command is not built yet'), { code: 'NOT_BUILT' });
+    .description('Run Keras ImageNet models over every chip → OUT/predictions.parquet (top-1 and top-5 per model)')
+    .requiredOption('--chips <file>', 'chips.parquet from `oidstream chips`')
+    .option('--model <name=source>', 'model to run: name=<tfjs layers dir | model.json | http(s) URL | .h5> (repeatable)', collect, [])
+    .option('--backend <backend>', `inference backend: auto|${BACKEND_ORDER.join('|')}`, 'auto')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--batch-size <n>', 'images per inference batch', '16')
+    .option('--threads <n>', 'inference threads / worker threads (default: all cores)')
+    .option('--class-index <file>', 'imagenet_class_index.json (default: beside the model, ~/.keras/models, or downloaded there)')
+    .option('--model-cache <dir>', 'cache for models given as URLs (default ~/.cache/oidstream/models)')
+    .option('--json', 'print the result (and progress) as JSON lines on stdout')
+    .action(async (opts: { chips: string; model: string[]; backend: string; out: string; batchSize: string; threads?: string; classIndex?: string; modelCache?: string; json?: boolean }) => {
+      const models = parseModelSpecs(opts.model);
+      if (models.length === 0) throw new PipelineError('NO_MODEL', 'classify needs at least one --model name=<dir|url|.h5>');
+      if (opts.backend !== 'auto' && !BACKEND_ORDER.includes(opts.backend as never)) {
+        throw new PipelineError('BAD_OPTION', `--backend ${JSON.stringify(opts.backend)}: use auto, ${BACKEND_ORDER.join(', ')}`);
+      }
+      const result = await classifyStage({
+        chips: opts.chips,
+        models,
+        out: opts.out,
+        backend: opts.backend as BackendChoice,
+        batchSize: positiveInt('--batch-size', opts.batchSize),
+        threads: positiveInt('--threads', opts.threads),
+        classIndex: opts.classIndex,
+        modelCache: opts.modelCache,
+        progress: new Progress(cliProgressSink(Boolean(opts.json))),
+        onWarning: (m) => process.stderr.write(`oidstream classify: ${m}\n`),
+      });
+      const summary = { predictions: result.file, rows: result.rows, seconds: Math.round(result.ms) / 1000, models: result.models };
+      if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else process.stderr.write(`wrote ${result.rows} predictions to ${result.file} (${result.models.map((m) => `${m.name}: ${m.backend}, ${m.preprocessing}`).join('; ')})\n`);
     });
 }
