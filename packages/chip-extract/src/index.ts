@@ -1,1 +1,15 @@
-export {};
+export { ChipExtractError } from './errors.js';
+export type { ChipErrorCode } from './errors.js';
+export { CHIP_DEFAULTS, resolveChipOptions } from './options.js';
+export type { ChipOptions, ResolvedChipOptions } from './options.js';
+export { boxToRegion, boxCoords } from './box-region.js';
+export type { Region, RegionResult } from './box-region.js';
+export { chipRelativePath, safeFolderName, resolveInside } from './chip-path.js';
+export { cutImage, decodeImage, oidRotationToClockwise } from './cut-image.js';
+export type { DecodedImage, IndexedBox } from './cut-image.js';
+export { extractChips, chipStream } from './extract-chips.js';
+export { parquetImageSource, memoryImageSource } from './image-source.js';
+export type { ImageSource, ParquetImageSource } from './image-source.js';
+export { writeChipFile } from './chip-files.js';
+export { errorToJson } from './records.js';
+export type { BoxRow, ImageRow, ChipRecord, ChipError, ChipResult } from './records.js';

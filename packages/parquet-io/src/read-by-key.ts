@@ -8,6 +8,11 @@ export interface KeyedReadOptions {
   columns?: string[];
   /** Merge two matching row runs when fewer than this many rows lie between them (default 0: only adjacent rows). */
   maxGapRows?: number;
+  /**
+   * Called when the rows of a matching range cannot be read (e.g. a corrupt page), with the keys in it;
+   * the range is then skipped and reading goes on. Without it the error is thrown.
+   */
+  onRangeError?: (error: Error, keys: string[]) => void;
 }
 
 export interface KeyedReadStats {
@@ -78,7 +83,15 @@ export class KeyedRead implements AsyncIterable<ParquetRow> {
           else runs.push([r, r + 1]);
         }
         for (const [s, e] of runs) {
-          const rows = wanted.length ? await readRange(source, s, e, wanted) : Array.from({ length: e - s }, (): ParquetRow => ({}));
+          let rows: ParquetRow[];
+          try {
+            rows = wanted.length ? await readRange(source, s, e, wanted) : Array.from({ length: e - s }, (): ParquetRow => ({}));
+          } catch (err) {
+            if (!this.options.onRangeError) throw err;
+            const lost = keyRows.slice(s - gs, e - gs).map((r) => r[this.key] as string).filter((k) => this.keys.has(k));
+            this.options.onRangeError(err as Error, lost);
+            continue;
+          }
           for (let i = 0; i < rows.length; i++) {
             const k = keyRows[s - gs + i][this.key] as string;
             if (!this.keys.has(k)) continue; // inside a merged gap

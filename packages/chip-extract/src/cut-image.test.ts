@@ -1,0 +1,159 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { cutImage, resolveChipOptions } from './index.js';
+import type { ChipRecord, ChipResult } from './index.js';
+import { BLUE, GREEN, RED, YELLOW, jpegWithOrientation, meanColour, near, quadrantColour, quadrantJpeg, rawImage } from '../test/images.js';
+import type { RGB } from '../test/images.js';
+
+const o = resolveChipOptions();
+const ID = '00000000000000aa';
+const box = (XMin: number, XMax: number, YMin: number, YMax: number) => ({ ImageID: ID, DisplayName: 'Lion', XMin, XMax, YMin, YMax });
+// quadrant boxes, slightly inset so JPEG ringing at the colour edges does not matter
+const TL = box(0.05, 0.45, 0.05, 0.45);
+const TR = box(0.55, 0.95, 0.05, 0.45);
+const BL = box(0.05, 0.45, 0.55, 0.95);
+const BR = box(0.55, 0.95, 0.55, 0.95);
+
+function chip(r: ChipResult): ChipRecord {
+  if (r.kind !== 'chip') throw new Error(`expected a chip, got ${r.code}: ${r.reason}`);
+  return r;
+}
+
+async function cutQuadrants(bytes: Uint8Array, rotation: unknown = null) {
+  const res = await cutImage(ID, bytes, rotation, [TL, TR, BL, BR].map((b, n) => ({ box: b, n })), o);
+  return Promise.all(res.map(async (r) => ({ c: chip(r), colour: await meanColour(chip(r).chip) })));
+}
+
+describe('cutImage: EXIF orientation', () => {
+  // displayed picture 80×48 (not square, so a missed transpose shows up in the chip size)
+  for (const orientation of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`orientation ${orientation}: boxes are cut from the picture as displayed`, async () => {
+      const bytes = await jpegWithOrientation(orientation, 80, 48);
+      expect((await sharp(bytes).metadata()).orientation).toBe(orientation);
+      const out = await cutQuadrants(bytes);
+      const expected: RGB[] = [RED, GREEN, BLUE, YELLOW];
+      out.forEach(({ c, colour }, i) => {
+        expect(near(colour, expected[i]), `box ${i}: ${colour} vs ${expected[i]}`).toBe(true);
+        // 80×48 displayed: x 4..36 → 32 px, y 2.4..21.6 → 2..22 → 20 px
+        expect([c.chip_width, c.chip_height]).toEqual([32, 20]);
+      });
+    });
+  }
+});
+
+describe('cutImage: OID Rotation (counter-clockwise) turns chips upright', () => {
+  it.each([
+    [0, [RED, GREEN, BLUE, YELLOW], [40, 24]],
+    // rotating the whole picture 90° ccw puts the TR quadrant (green) top-left
+    [90, [GREEN, YELLOW, RED, BLUE], [24, 40]],
+    [180, [YELLOW, BLUE, GREEN, RED], [40, 24]],
+    [270, [BLUE, RED, YELLOW, GREEN], [24, 40]],
+  ] as const)('Rotation %i', async (rotation, colours, size) => {
+    const bytes = await quadrantJpeg(80, 48);
+    const whole = chip((await cutImage(ID, bytes, rotation, [{ box: box(0, 1, 0, 1), n: 0 }], o))[0]);
+    expect([whole.chip_width, whole.chip_height]).toEqual(rotation % 180 ? [48, 80] : [80, 48]);
+    // sample the quadrants of the rotated chip
+    const { data, info } = await sharp(whole.chip).raw().toBuffer({ resolveWithObject: true });
+    const at = (fx: number, fy: number): RGB => {
+      const i = (Math.floor(fy * info.height) * info.width + Math.floor(fx * info.width)) * info.channels;
+      return [data[i], data[i + 1], data[i + 2]];
+    };
+    const got = [at(0.25, 0.25), at(0.75, 0.25), at(0.25, 0.75), at(0.75, 0.75)];
+    got.forEach((g, i) => expect(near(g, colours[i] as RGB), `quadrant ${i}: ${g}`).toBe(true));
+    // a single-quadrant box: the chip of the TL quadrant, rotated
+    const tl = chip((await cutImage(ID, bytes, rotation, [{ box: box(0, 0.5, 0, 0.5), n: 0 }], o))[0]);
+    expect([tl.chip_width, tl.chip_height]).toEqual(size);
+    expect(near(await meanColour(tl.chip), RED)).toBe(true);
+  });
+
+  it('invalid Rotation is an error record per box', async () => {
+    const bytes = await quadrantJpeg(16, 16);
+    const res = await cutImage(ID, bytes, 45, [{ box: TL, n: 0 }, { box: TR, n: 1 }], o);
+    expect(res.map((r) => r.kind === 'error' && r.code)).toEqual(['BAD_ROTATION', 'BAD_ROTATION']);
+  });
+});
+
+describe('cutImage: pixel formats', () => {
+  const W = 64;
+  const H = 40;
+  const rgb = () => sharp(rawImage(W, H, (x, y) => quadrantColour(x, y, W, H)), { raw: { width: W, height: H, channels: 3 } });
+
+  it('PNG bytes (whatever the file was called)', async () => {
+    const out = await cutQuadrants(await rgb().png().toBuffer());
+    expect(out.map((x) => near(x.colour, [RED, GREEN, BLUE, YELLOW][out.indexOf(x)]))).toEqual([true, true, true, true]);
+  });
+
+  it('PNG with alpha is flattened onto white', async () => {
+    const rgba = Buffer.alloc(W * H * 4);
+    for (let i = 0; i < W * H; i++) rgba.set([200, 10, 10, i % W < W / 2 ? 255 : 0], i * 4);
+    const bytes = await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer();
+    const out = await cutQuadrants(bytes);
+    expect(near(out[0].colour, [200, 10, 10])).toBe(true);
+    expect(near(out[1].colour, [255, 255, 255])).toBe(true); // transparent half
+    const meta = await sharp(out[0].c.chip).metadata();
+    expect([meta.format, meta.channels]).toEqual(['jpeg', 3]);
+  });
+
+  it('16-bit PNG', async () => {
+    const bytes = await rgb().toColourspace('rgb16').png().toBuffer();
+    expect((await sharp(bytes).metadata()).depth).toBe('ushort');
+    const out = await cutQuadrants(bytes);
+    expect(near(out[2].colour, BLUE)).toBe(true);
+    expect([out[2].c.chip_width, out[2].c.chip_height]).toEqual([26, 16]);
+  });
+
+  it('grayscale JPEG', async () => {
+    const bytes = await rgb().toColourspace('b-w').jpeg().toBuffer();
+    expect((await sharp(bytes).metadata()).channels).toBe(1);
+    const out = await cutQuadrants(bytes);
+    const [r, g, b] = out[0].colour;
+    expect(Math.abs(r - g) + Math.abs(g - b)).toBeLessThan(6); // still gray
+    expect(out[3].colour[0]).toBeGreaterThan(out[2].colour[0]); // yellow is lighter than blue
+  });
+
+  it('CMYK JPEG comes out as sRGB with the right colours', async () => {
+    const bytes = await rgb().toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(bytes).metadata()).space).toBe('cmyk');
+    const out = await cutQuadrants(bytes);
+    // saturated sRGB primaries are out of the CMYK gamut: check hue (strongest/weakest channel), not exact values
+    const strongest = (c: RGB) => c.indexOf(Math.max(...c));
+    expect(out.map(({ colour }) => strongest(colour))).toEqual([0, 1, 2, 0]);
+    expect(out[3].colour[1]).toBeGreaterThan(150); // yellow: red and green both high
+    expect(out[3].colour[2]).toBeLessThan(100);
+  });
+
+  it('quality and maxSide options', async () => {
+    const bytes = await quadrantJpeg(400, 300);
+    const small = await cutImage(ID, bytes, 0, [{ box: box(0, 1, 0, 1), n: 0 }], resolveChipOptions({ maxSide: 100, quality: 30 }));
+    const big = await cutImage(ID, bytes, 0, [{ box: box(0, 1, 0, 1), n: 0 }], resolveChipOptions({ quality: 100 }));
+    expect([chip(small[0]).chip_width, chip(small[0]).chip_height]).toEqual([100, 75]);
+    expect(chip(small[0]).chip.length).toBeLessThan(chip(big[0]).chip.length);
+  });
+});
+
+describe('cutImage: bad bytes give one error record per box', () => {
+  it('truncated JPEG', async () => {
+    const bytes = await quadrantJpeg(200, 200);
+    const res = await cutImage(ID, bytes.subarray(0, Math.floor(bytes.length / 2)), null, [{ box: TL, n: 0 }, { box: TR, n: 1 }], o);
+    expect(res).toHaveLength(2);
+    for (const r of res) {
+      expect(r).toMatchObject({ kind: 'error', code: 'BAD_IMAGE', ImageID: ID });
+      expect(r.kind === 'error' && r.reason).toMatch(/decode/);
+    }
+    expect(res.map((r) => r.chip_id)).toEqual([`${ID}_0`, `${ID}_1`]);
+  });
+  it('not an image, empty bytes', async () => {
+    const a = await cutImage(ID, Buffer.from('definitely not an image'), null, [{ box: TL, n: 0 }], o);
+    expect(a[0]).toMatchObject({ kind: 'error', code: 'BAD_IMAGE' });
+    const b = await cutImage(ID, new Uint8Array(0), null, [{ box: TL, n: 0 }], o);
+    expect(b[0]).toMatchObject({ kind: 'error', code: 'BAD_IMAGE' });
+  });
+  it('bad boxes next to good ones: only the bad ones fail', async () => {
+    const bytes = await quadrantJpeg(100, 100);
+    const boxes = [TL, box(NaN, 1, 0, 1), box(0.5, 0.5, 0, 1), box(1.5, 2, 0, 1), box(-0.5, 0.3, -1, 0.3), TR];
+    const res = await cutImage(ID, bytes, null, boxes.map((b, n) => ({ box: b, n })), o);
+    expect(res.map((r) => (r.kind === 'chip' ? 'chip' : r.code))).toEqual(['chip', 'BAD_BOX', 'EMPTY_BOX', 'BOX_OUTSIDE_IMAGE', 'chip', 'chip']);
+    expect([chip(res[4]).chip_width, chip(res[4]).chip_height]).toEqual([30, 30]);
+    expect(res.map((r) => r.chip_id)).toEqual([0, 1, 2, 3, 4, 5].map((n) => `${ID}_${n}`));
+  });
+});

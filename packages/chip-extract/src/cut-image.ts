@@ -1,0 +1,101 @@
+import sharp from 'sharp';
+import { boxToRegion } from './box-region.js';
+import { chipRelativePath } from './chip-path.js';
+import type { ChipErrorCode } from './errors.js';
+import type { ResolvedChipOptions } from './options.js';
+import type { BoxRow, ChipError, ChipResult } from './records.js';
+
+/** One box to cut, with its stable index within its image. */
+export interface IndexedBox {
+  box: BoxRow;
+  n: number;
+}
+
+/** Decoded pixels, EXIF orientation applied, 8-bit sRGB, alpha flattened onto white. */
+export interface DecodedImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<DecodedImage> {
+  const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: maxPixels })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** OID Rotation (degrees counter-clockwise: 0/90/180/270; null/NaN = unknown = 0) → sharp's clockwise angle; undefined when invalid. */
+export function oidRotationToClockwise(rotation: unknown): number | undefined {
+  if (rotation === null || rotation === undefined || (typeof rotation === 'number' && Number.isNaN(rotation))) return 0;
+  if (typeof rotation !== 'number' || !Number.isInteger(rotation) || rotation % 90 !== 0) return undefined;
+  const ccw = ((rotation % 360) + 360) % 360;
+  return (360 - ccw) % 360;
+}
+
+function fail(box: BoxRow, imageId: string, n: number, code: ChipErrorCode, reason: string): ChipError {
+  return { kind: 'error', ImageID: imageId, chip_id: `${imageId}_${n}`, box, code, reason };
+}
+
+/**
+ * Decode one image once and cut all its boxes. Never rejects: every box yields a chip or an error record.
+ * Boxes are in the frame of the displayed image (EXIF applied); the OID Rotation then turns each chip upright.
+ */
+export async function cutImage(
+  imageId: string,
+  bytes: Uint8Array | null | undefined,
+  rotation: unknown,
+  boxes: readonly IndexedBox[],
+  o: ResolvedChipOptions,
+): Promise<ChipResult[]> {
+  const angle = oidRotationToClockwise(rotation);
+  if (angle === undefined) {
+    return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_ROTATION', `OID Rotation must be 0, 90, 180 or 270, got ${String(rotation)}`));
+  }
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+    return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', 'image bytes are missing or empty'));
+  }
+  let img: DecodedImage;
+  try {
+    img = await decodeImage(bytes, o.maxPixels);
+  } catch (err) {
+    const reason = `cannot decode image: ${(err as Error).message.split('\n')[0]}`;
+    return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', reason));
+  }
+  const out: ChipResult[] = new Array(boxes.length);
+  // a few boxes at a time: enough to overlap encodes, bounded for images with many boxes
+  const step = 4;
+  for (let i = 0; i < boxes.length; i += step) {
+    await Promise.all(
+      boxes.slice(i, i + step).map(async ({ box, n }, k) => {
+        out[i + k] = await cutBox(img, imageId, box, n, angle, o);
+      }),
+    );
+  }
+  return out;
+}
+
+async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipResult> {
+  const r = boxToRegion(box, img.width, img.height, o);
+  if ('code' in r) return fail(box, imageId, n, r.code, r.reason);
+  try {
+    let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).extract(r.region);
+    if (angle) p = p.rotate(angle);
+    if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await p.jpeg({ quality: o.quality }).toBuffer({ resolveWithObject: true });
+    return {
+      kind: 'chip',
+      box,
+      chip_id: `${imageId}_${n}`,
+      chip: data,
+      chip_width: info.width,
+      chip_height: info.height,
+      chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
+    };
+  } catch (err) {
+    return fail(box, imageId, n, 'ENCODE_FAILED', `cannot cut or encode chip: ${(err as Error).message.split('\n')[0]}`);
+  }
+}

@@ -1,0 +1,50 @@
+import { ChipExtractError } from './errors.js';
+
+export interface ChipOptions {
+  /** JPEG quality 1–100 (default 90). */
+  quality?: number;
+  /** Grow each side of the box by this percentage of the box width/height before clamping (default 0). */
+  padding?: number;
+  /** Grow the shorter side so the crop is square (as far as the image allows; default false). */
+  square?: boolean;
+  /** Boxes narrower or lower than this many pixels (after clamping) become BOX_TOO_SMALL errors (default 1). */
+  minBoxSize?: number;
+  /** Scale chips down so their longest side is at most this many pixels (default 0 = keep the box size). */
+  maxSide?: number;
+  /** Images decoded and cut at the same time (default 4: sharp's concurrency is 1 here, so this keeps 2 cores busy). */
+  concurrency?: number;
+  /** Boxes grouped per lookup of images (default 20,000): bounds memory while keeping one decode per image. */
+  batchBoxes?: number;
+  /** Refuse images with more pixels than this (default 100 megapixels). */
+  maxPixels?: number;
+}
+
+export type ResolvedChipOptions = Required<ChipOptions>;
+
+export const CHIP_DEFAULTS: ResolvedChipOptions = {
+  quality: 90,
+  padding: 0,
+  square: false,
+  minBoxSize: 1,
+  maxSide: 0,
+  concurrency: 4,
+  batchBoxes: 20_000,
+  maxPixels: 100_000_000,
+};
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new ChipExtractError('BAD_OPTIONS', message);
+}
+
+export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptions {
+  const o = { ...CHIP_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedChipOptions;
+  check(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100, `quality must be an integer 1–100, got ${o.quality}`);
+  check(Number.isFinite(o.padding) && o.padding >= 0 && o.padding <= 1000, `padding must be a percentage 0–1000, got ${o.padding}`);
+  check(typeof o.square === 'boolean', 'square must be a boolean');
+  check(Number.isFinite(o.minBoxSize) && o.minBoxSize >= 1, `minBoxSize must be ≥ 1 pixel, got ${o.minBoxSize}`);
+  check(Number.isInteger(o.maxSide) && o.maxSide >= 0, `maxSide must be a whole number of pixels (0 = off), got ${o.maxSide}`);
+  check(Number.isInteger(o.concurrency) && o.concurrency >= 1 && o.concurrency <= 64, `concurrency must be 1–64, got ${o.concurrency}`);
+  check(Number.isInteger(o.batchBoxes) && o.batchBoxes >= 1, `batchBoxes must be ≥ 1, got ${o.batchBoxes}`);
+  check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
+  return o;
+}
