@@ -1,0 +1,230 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import type { BadRow } from '@oidstream/oid-labels';
+import { ByteKeySet } from './byte-key-set.js';
+import { type KeptBatch, LinePrefilter, type PrefilterColumn } from './line-prefilter.js';
+import { OidJoinError } from './errors.js';
+
+/** A CSV header: names in file order and their positions. */
+export class CsvHeader {
+  readonly names: readonly string[];
+  private readonly positions = new Map<string, number>();
+  constructor(names: readonly string[]) {
+    this.names = names.map((n) => n.trim());
+    this.names.forEach((n, i) => {
+      if (!this.positions.has(n)) this.positions.set(n, i);
+    });
+  }
+  /** Position of a column, or -1. */
+  indexOf(name: string): number {
+    return this.positions.get(name) ?? -1;
+  }
+  /** Position of a column that must exist (`MISSING_COLUMN` otherwise). */
+  require(name: string, file = 'CSV'): number {
+    const i = this.indexOf(name);
+    if (i < 0) throw new OidJoinError('MISSING_COLUMN', `${file}: header has no ${name} column (header: ${this.names.join(',')})`);
+    return i;
+  }
+  /** Fields to an object keyed by header name (header-driven column mapping). */
+  toObject(fields: readonly string[]): Record<string, string> {
+    const o: Record<string, string> = {};
+    for (let i = 0; i < this.names.length; i++) o[this.names[i]] = fields[i] ?? '';
+    return o;
+  }
+}
+
+/** One parsed row that passed the scan's filters. */
+export interface CsvRow {
+  file: string;
+  /** 1-based physical line in the file (header = 1). */
+  line: number;
+  fields: string[];
+  header: CsvHeader;
+}
+
+/** Counters of a scan; pass your own object to accumulate over several scans. */
+export interface ScanStats {
+  files: number;
+  bytes: number;
+  /** Data lines seen (header excluded). */
+  lines: number;
+  /** Lines that passed the byte-level pre-filter and went to csv-parse. */
+  parsedLines: number;
+  /** Rows that passed the exact check. */
+  rows: number;
+  badRows: number;
+}
+
+export function emptyScanStats(): ScanStats {
+  return { files: 0, bytes: 0, lines: 0, parsedLines: 0, rows: 0, badRows: 0 };
+}
+
+export interface ScanOptions {
+  /** Keep only rows whose column (by header name) holds one of these values. Exact string equality. */
+  where?: Readonly<Record<string, Iterable<string> | ByteKeySet>>;
+  /** Byte-level pre-filter before csv-parse (default true). Off = every line is parsed: same result, slower. */
+  prefilter?: boolean;
+  /** Read size (default 1 MiB). */
+  chunkSize?: number;
+  /** Rows that csv-parse rejects (bad quoting) are reported here with file and line; the scan goes on. */
+  onBadRow?: (bad: BadRow) => void;
+  /** Called after each chunk with the bytes read so far in this file. */
+  onProgress?: (progress: { file: string; bytesRead: number; totalBytes: number }) => void;
+  stats?: ScanStats;
+}
+
+export const SCAN_DEFAULTS = { prefilter: true, chunkSize: 1 << 20 } as const;
+
+/**
+ * Scan one CSV file in batches of rows (arrays), header-driven: `where` names columns, each file maps them by its own
+ * header (e.g. v6 train box files carry extra XClick columns). Lines whose wanted fields cannot match are dropped at
+ * byte level; the rest is parsed by csv-parse and checked exactly.
+ */
+export async function* scanCsvBatches(file: string, options: ScanOptions = {}): AsyncGenerator<CsvRow[]> {
+  const chunkSize = options.chunkSize ?? SCAN_DEFAULTS.chunkSize;
+  const usePrefilter = options.prefilter ?? SCAN_DEFAULTS.prefilter;
+  const stats = options.stats ?? emptyScanStats();
+  const onBadRow = options.onBadRow ?? (() => {});
+  let totalBytes: number;
+  try {
+    totalBytes = (await fsp.stat(file)).size;
+  } catch (err) {
+    throw new OidJoinError('MISSING_FILE', `${file}: no such file`, { cause: err });
+  }
+  stats.files++;
+  const whereSets = Object.entries(options.where ?? {}).map(([name, values]) => ({
+    name,
+    set: values instanceof ByteKeySet ? values : new ByteKeySet(values),
+  }));
+
+  let header: CsvHeader | undefined;
+  let headerBuf: Buffer | undefined;
+  let prefilter: LinePrefilter | undefined;
+  let exact: { index: number; set: ByteKeySet }[] = [];
+  let bytesRead = 0;
+
+  const parseBatch = (batch: KeptBatch): CsvRow[] => {
+    const n = batch.lines.length;
+    if (n === 0) return [];
+    const rows: CsvRow[] = [];
+    const { lines, offsets } = batch;
+    // csv-parse's own line counter miscounts CRLF inside quotes, so records are mapped to file lines by byte offset.
+    let next = 0; // index of the first kept line not yet covered by a record
+    let skipped = false;
+    const lastLineBefore = (byte: number): number => {
+      let e = next < n ? next : n - 1;
+      while (e + 1 < n && offsets[e + 1] < byte) e++;
+      return e;
+    };
+    parse(batch.data, {
+      relax_column_count: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        stats.badRows++;
+        const at = lastLineBefore(((err as { bytes?: number } | undefined)?.bytes ?? 1));
+        onBadRow({ file, line: lines[at], message: err?.message ?? 'bad CSV' });
+        skipped = true;
+        return undefined;
+      },
+      on_record: (record: string[], context: { bytes: number }) => {
+        const end = lastLineBefore(context.bytes);
+        const start = skipped ? Math.max(0, end - newlinesIn(record)) : next;
+        next = end + 1;
+        skipped = false;
+        if (record.length === 1 && record[0] === '') return null; // blank line
+        for (const w of exact) {
+          const v = record[w.index];
+          if (v === undefined || !w.set.hasString(v)) return null;
+        }
+        rows.push({ file, line: lines[start], fields: record, header: header! });
+        return null;
+      },
+    });
+    stats.parsedLines += n;
+    stats.rows += rows.length;
+    return rows;
+  };
+
+  const startBody = (rest: Buffer): KeptBatch => {
+    const columns: PrefilterColumn[] = [];
+    exact = whereSets.map((w) => ({ index: header!.require(w.name, file), set: w.set }));
+    if (usePrefilter) for (const e of exact) columns.push({ index: e.index, keys: e.set });
+    prefilter = new LinePrefilter(columns, { firstLine: 2 });
+    return prefilter.push(rest);
+  };
+
+  const input = createReadStream(file, { highWaterMark: chunkSize });
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    bytesRead += chunk.length;
+    stats.bytes += chunk.length;
+    let batch: KeptBatch | undefined;
+    if (prefilter) batch = prefilter.push(chunk);
+    else {
+      headerBuf = headerBuf ? Buffer.concat([headerBuf, chunk]) : chunk;
+      const nl = headerBuf.indexOf(10);
+      if (nl >= 0) {
+        header = readHeader(headerBuf.subarray(0, nl), file);
+        batch = startBody(headerBuf.subarray(nl + 1));
+        headerBuf = undefined;
+      }
+    }
+    if (batch) {
+      const rows = parseBatch(batch);
+      if (rows.length) yield rows;
+    }
+    options.onProgress?.({ file, bytesRead, totalBytes });
+  }
+  if (!prefilter) {
+    if (!headerBuf || headerBuf.length === 0) throw new OidJoinError('EMPTY_FILE', `${file}: empty file (no header)`);
+    header = readHeader(headerBuf, file);
+    startBody(Buffer.alloc(0));
+  }
+  const rows = parseBatch(prefilter!.end());
+  if (rows.length) yield rows;
+  stats.lines += prefilter!.lines;
+}
+
+function newlinesIn(record: readonly string[]): number {
+  let count = 0;
+  for (const f of record) for (let i = f.indexOf('\n'); i >= 0; i = f.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+function readHeader(line: Buffer, file: string): CsvHeader {
+  let text = line.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const rows = parse(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+  if (rows.length === 0 || rows[0].every((f) => f.trim() === '')) throw new OidJoinError('EMPTY_FILE', `${file}: empty header line`);
+  return new CsvHeader(rows[0]);
+}
+
+/** `scanCsvBatches`, one row at a time. */
+export async function* scanCsv(file: string, options: ScanOptions = {}): AsyncGenerator<CsvRow> {
+  for await (const rows of scanCsvBatches(file, options)) yield* rows;
+}
+
+/** Union of several files (e.g. the train/validation/test splits), in the order given, each with its own header. */
+export async function* scanCsvFiles(files: readonly string[], options: ScanOptions = {}): AsyncGenerator<CsvRow> {
+  const where = prepareWhere(options.where);
+  for (const file of files) yield* scanCsv(file, { ...options, where });
+}
+
+/** Batch form of `scanCsvFiles`. */
+export async function* scanCsvFilesBatches(files: readonly string[], options: ScanOptions = {}): AsyncGenerator<CsvRow[]> {
+  const where = prepareWhere(options.where);
+  for (const file of files) yield* scanCsvBatches(file, { ...options, where });
+}
+
+// Build the key sets once for all files (an ImageID set can hold millions of keys).
+function prepareWhere(where: ScanOptions['where']): ScanOptions['where'] {
+  if (!where) return where;
+  const out: Record<string, ByteKeySet> = {};
+  for (const [k, v] of Object.entries(where)) out[k] = v instanceof ByteKeySet ? v : new ByteKeySet(v);
+  return out;
+}
+
+/** Node stream face of `scanCsvFiles` (object mode, one `CsvRow` per chunk). */
+export function csvScanStream(files: readonly string[], options: ScanOptions = {}): Readable {
+  return Readable.from(scanCsvFiles(files, options), { objectMode: true });
+}
