@@ -39,20 +39,21 @@ export function mobileNetV1(options: MobileNetOptions = {}): tf.LayersModel {
   if (!Number.isInteger(o.inputSize) || o.inputSize < 32) throw new KerasModelsError('BAD_OPTION', `MobileNet inputSize must be an integer ≥ 32`);
   const width = (filters: number) => Math.trunc(filters * o.alpha); // Keras: int(filters * alpha)
   const bn = (name: string) => tf.layers.batchNormalization({ axis: -1, momentum: 0.99, epsilon: 1e-3, name });
+  // Keras' default initializer is glorot_uniform (tfjs defaults to glorotNormal).
   const relu6 = (name: string) => tf.layers.activation({ activation: 'relu6', name });
 
   const input = tf.input({ batchShape: [null, o.inputSize, o.inputSize, 3], name: 'input_1' });
-  let x = tf.layers.conv2d({ filters: width(32), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv1' }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers.conv2d({ filters: width(32), kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform', name: 'conv1' }).apply(input) as tf.SymbolicTensor;
   x = bn('conv1_bn').apply(x) as tf.SymbolicTensor;
   x = relu6('conv1_relu').apply(x) as tf.SymbolicTensor;
   BLOCKS.forEach(([filters, stride], i) => {
     const id = i + 1;
     x = tf.layers
-      .depthwiseConv2d({ kernelSize: 3, depthMultiplier: o.depthMultiplier, strides: stride, padding: 'same', useBias: false, name: `conv_dw_${id}` })
+      .depthwiseConv2d({ kernelSize: 3, depthMultiplier: o.depthMultiplier, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: 'glorotUniform', name: `conv_dw_${id}` })
       .apply(x) as tf.SymbolicTensor;
     x = bn(`conv_dw_${id}_bn`).apply(x) as tf.SymbolicTensor;
     x = relu6(`conv_dw_${id}_relu`).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.conv2d({ filters: width(filters), kernelSize: 1, strides: 1, padding: 'same', useBias: false, name: `conv_pw_${id}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters: width(filters), kernelSize: 1, strides: 1, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform', name: `conv_pw_${id}` }).apply(x) as tf.SymbolicTensor;
     x = bn(`conv_pw_${id}_bn`).apply(x) as tf.SymbolicTensor;
     x = relu6(`conv_pw_${id}_relu`).apply(x) as tf.SymbolicTensor;
   });
@@ -61,7 +62,7 @@ export function mobileNetV1(options: MobileNetOptions = {}): tf.LayersModel {
     x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d_1' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reshape({ targetShape: [1, 1, channels], name: 'reshape_1' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.dropout({ rate: o.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.conv2d({ filters: o.classes, kernelSize: 1, padding: 'same', name: 'conv_preds' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters: o.classes, kernelSize: 1, padding: 'same', kernelInitializer: 'glorotUniform', name: 'conv_preds' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.activation({ activation: 'softmax', name: 'act_softmax' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reshape({ targetShape: [o.classes], name: 'reshape_2' }).apply(x) as tf.SymbolicTensor;
   }

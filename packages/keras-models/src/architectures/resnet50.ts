@@ -17,6 +17,9 @@ export interface ResNet50Options {
 export const RESNET50_DEFAULTS = { includeTop: true, classes: 1000, inputSize: 224, name: 'resnet50' } as const;
 
 type T = tf.SymbolicTensor;
+
+/** Keras' Conv2D defaults: glorot_uniform kernel, bias on (tfjs defaults to glorotNormal). */
+const conv2d = (args: Parameters<typeof tf.layers.conv2d>[0]) => tf.layers.conv2d({ kernelInitializer: 'glorotUniform', ...args });
 const EPS = 1.001e-5;
 
 function bn(name: string) {
@@ -27,16 +30,16 @@ function bn(name: string) {
 function block(x: T, filters: number, stride: number, convShortcut: boolean, name: string): T {
   let shortcut = x;
   if (convShortcut) {
-    shortcut = tf.layers.conv2d({ filters: 4 * filters, kernelSize: 1, strides: stride, name: `${name}_0_conv` }).apply(x) as T;
+    shortcut = conv2d({ filters: 4 * filters, kernelSize: 1, strides: stride, name: `${name}_0_conv` }).apply(x) as T;
     shortcut = bn(`${name}_0_bn`).apply(shortcut) as T;
   }
-  let y = tf.layers.conv2d({ filters, kernelSize: 1, strides: stride, name: `${name}_1_conv` }).apply(x) as T;
+  let y = conv2d({ filters, kernelSize: 1, strides: stride, name: `${name}_1_conv` }).apply(x) as T;
   y = bn(`${name}_1_bn`).apply(y) as T;
   y = tf.layers.activation({ activation: 'relu', name: `${name}_1_relu` }).apply(y) as T;
-  y = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name: `${name}_2_conv` }).apply(y) as T;
+  y = conv2d({ filters, kernelSize: 3, padding: 'same', name: `${name}_2_conv` }).apply(y) as T;
   y = bn(`${name}_2_bn`).apply(y) as T;
   y = tf.layers.activation({ activation: 'relu', name: `${name}_2_relu` }).apply(y) as T;
-  y = tf.layers.conv2d({ filters: 4 * filters, kernelSize: 1, name: `${name}_3_conv` }).apply(y) as T;
+  y = conv2d({ filters: 4 * filters, kernelSize: 1, name: `${name}_3_conv` }).apply(y) as T;
   y = bn(`${name}_3_bn`).apply(y) as T;
   y = tf.layers.add({ name: `${name}_add` }).apply([shortcut, y]) as T;
   return tf.layers.activation({ activation: 'relu', name: `${name}_out` }).apply(y) as T;
@@ -53,7 +56,7 @@ export function resNet50(options: ResNet50Options = {}): tf.LayersModel {
   if (!Number.isInteger(o.inputSize) || o.inputSize < 32) throw new KerasModelsError('BAD_OPTION', `ResNet50 inputSize must be an integer ≥ 32`);
   const input = tf.input({ batchShape: [null, o.inputSize, o.inputSize, 3], name: 'input_1' });
   let x = tf.layers.zeroPadding2d({ padding: [[3, 3], [3, 3]], name: 'conv1_pad' }).apply(input) as T;
-  x = tf.layers.conv2d({ filters: 64, kernelSize: 7, strides: 2, name: 'conv1_conv' }).apply(x) as T;
+  x = conv2d({ filters: 64, kernelSize: 7, strides: 2, name: 'conv1_conv' }).apply(x) as T;
   x = bn('conv1_bn').apply(x) as T;
   x = tf.layers.activation({ activation: 'relu', name: 'conv1_relu' }).apply(x) as T;
   x = tf.layers.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: 'pool1_pad' }).apply(x) as T;
@@ -64,7 +67,7 @@ export function resNet50(options: ResNet50Options = {}): tf.LayersModel {
   x = stack(x, 512, 3, 2, 'conv5');
   if (o.includeTop) {
     x = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x) as T;
-    x = tf.layers.dense({ units: o.classes, activation: 'softmax', name: 'predictions' }).apply(x) as T;
+    x = tf.layers.dense({ units: o.classes, kernelInitializer: 'glorotUniform', activation: 'softmax', name: 'predictions' }).apply(x) as T;
   }
   return tf.model({ inputs: input, outputs: x, name: o.name });
 }
