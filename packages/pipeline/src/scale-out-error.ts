@@ -9,6 +9,7 @@ export type ScaleOutErrorCode =
   | 'PART_SCHEMA_MISMATCH'
   | 'SHARDS_FAILED'
   | 'NO_IMAGES'
+  | 'SHARD_INPUT_CORRUPT'
   | 'REDIS_SERVER_MISSING';
 
 export class ScaleOutError extends Error {

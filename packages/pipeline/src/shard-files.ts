@@ -22,6 +22,10 @@ export function partPath(out: string, id: string): string {
 export function partMetaPath(out: string, id: string): string {
   return path.join(out, PARTS_DIR, '_meta', `part-${id}.json`);
 }
+/** Boxes of the shard that gave no chip, one JSON object per line (merge concatenates them into errors.jsonl). */
+export function partErrorsPath(out: string, id: string): string {
+  return path.join(out, PARTS_DIR, '_errors', `part-${id}.jsonl`);
+}
 export function planPath(out: string): string {
   return path.join(out, PARTS_DIR, '_plan.json');
 }

@@ -14,6 +14,8 @@ export interface ShardJob {
   models: string[];
   /** Write one JPEG per chip under OUT/chips/ as well (as the chips command does). */
   chipFiles: boolean;
+  /** Selected images no image file holds (shard 0 only): their boxes are reported as UNKNOWN_IMAGE, as in a single run. */
+  imagesWithoutRows?: string[];
   /** Inference backend for classify (`auto`, `onnx`, `wasm`, `tfjs-node`). */
   backend?: string;
 }
@@ -34,6 +36,8 @@ export interface ShardResult {
   planId: string;
   images: number;
   chips: number;
+  /** Boxes that gave no chip (bad image, box too small …), listed in `_errors/part-<id>.jsonl`. */
+  errors: number;
   bytes: number;
   part: string;
   ms: ShardTimings;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { openParquet, readParquetRows } from '@oidstream/parquet-io';
+import { readParquetRows } from '@oidstream/parquet-io';
 import { ScaleOutError } from './scale-out-error.js';
 
 /** Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. */
@@ -86,8 +86,6 @@ export async function locateImages(files: readonly string[], selected: ReadonlyS
   const places: ImagePlace[] = [];
   const seen = new Set<string>();
   for (let file = 0; file < files.length; file++) {
-    const source = await openParquet(files[file]);
-    await source.close(); // only to fail early, with a coded error, on a file that is not Parquet
     let row = 0;
     for await (const r of readParquetRows(files[file], { columns: ['ImageID'] })) {
       const id = r.ImageID;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
 import type { ShardJob, ShardResult } from './shard-job.js';
 import { processShard } from './shard-work.js';
@@ -7,5 +8,6 @@ import { processShard } from './shard-work.js';
 process.on('disconnect', () => process.exit(1));
 
 export default async function shardProcessor(job: SandboxedJob<ShardJob, ShardResult>): Promise<ShardResult> {
-  return processShard(job.data, { attempt: job.attemptsMade + 1 });
+  // the worker (parent) process is the one status should name
+  return processShard(job.data, { attempt: job.attemptsMade + 1, worker: `${os.hostname()}:${process.ppid}` });
 }

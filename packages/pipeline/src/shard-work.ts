@@ -1,5 +1,160 @@
-import type { ShardJob, ShardResult } from './shard-job.js';
+import os from 'node:os';
+import { extractChips, parquetImageSource, writeChipFile, errorToJson } from '@oidstream/chip-extract';
+import type { BoxRow, ChipRecord, ChipOptions, ImageRow, ImageSource } from '@oidstream/chip-extract';
+import { classifyRecords, openClassifier } from '@oidstream/keras-models';
+import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
+import { ParquetFileWriter, readParquetRowsByKey } from '@oidstream/parquet-io';
+import type { ColumnSpec } from '@oidstream/parquet-io';
+import { writeFileAtomic } from './atomic-write.js';
+import { parseModelSpecs } from './model-choice.js';
+import { ScaleOutError } from './scale-out-error.js';
+import { partErrorsPath, partMetaPath, partPath } from './shard-files.js';
+import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
+import { columnsOf } from './shard-merge.js';
+import { predictionColumnSpecs } from './stages/classify.js';
 
-export async function processShard(_job: ShardJob, _ctx: { attempt: number }): Promise<ShardResult> {
-  throw new Error('processShard: wiring to the chips stage pending');
+/** Images cut and classified per step: bounds a worker's memory whatever the shard size. */
+export const SHARD_WORK_DEFAULTS = { imagesPerStep: 64 } as const;
+
+/** Columns the chips stage adds to the box columns (chips.parquet contract). */
+const CHIP_COLUMNS: ColumnSpec[] = [
+  { name: 'chip_id', type: 'STRING' },
+  { name: 'chip', type: 'BYTE_ARRAY' },
+  { name: 'chip_width', type: 'INT32' },
+  { name: 'chip_height', type: 'INT32' },
+  { name: 'chip_path', type: 'STRING' },
+];
+
+/** Part columns: every chips.parquet column, then each model's prediction columns (the keys are already there). */
+export async function partColumns(boxesPath: string, modelNames: readonly string[]): Promise<ColumnSpec[]> {
+  const boxCols = await columnsOf(boxesPath);
+  const keys = new Set(['chip_id', 'ImageID', 'LabelName', 'DisplayName']);
+  const modelCols = predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name));
+  return [...boxCols, ...CHIP_COLUMNS, ...modelCols];
+}
+
+// A worker child keeps its models loaded between shards: loading (and compiling for ONNX) is per process, not per shard.
+const models = new Map<string, Promise<ClassifierModel>>();
+function model(name: string, source: string, backend: string | undefined): Promise<ClassifierModel> {
+  const key = `${name}=${source}@${backend ?? 'auto'}`;
+  let m = models.get(key);
+  if (!m) {
+    m = openClassifier({ name, source, backend: (backend ?? 'auto') as BackendChoice });
+    m.catch(() => models.delete(key));
+    models.set(key, m);
+  }
+  return m;
+}
+
+/** Images of one shard: its segments' rows, read by key; a row that cannot be read fails the shard (never a silent gap). */
+function shardImageSource(job: ShardJob, timings: ShardTimings): ImageSource {
+  return {
+    async *fetch(ids: ReadonlySet<string>) {
+      for (const seg of job.segments) {
+        const wanted = new Set(seg.imageIds.filter((id) => ids.has(id)));
+        if (!wanted.size) continue;
+        const source = parquetImageSource(seg.path);
+        const it = source.fetch(wanted)[Symbol.asyncIterator]();
+        for (;;) {
+          const t = performance.now();
+          const next = await it.next();
+          timings.read += performance.now() - t;
+          if (next.done) break;
+          yield next.value as ImageRow;
+        }
+        if (source.unreadable.size) {
+          const [id, why] = source.unreadable.entries().next().value as [string, string];
+          throw new ScaleOutError('SHARD_INPUT_CORRUPT', `${seg.path}: ${source.unreadable.size} image row(s) unreadable (first ${id}: ${why})`);
+        }
+      }
+    },
+  };
+}
+
+export interface ShardWorkOptions {
+  attempt?: number;
+  /** Who ran it, for status (default host:pid). */
+  worker?: string;
+  chip?: ChipOptions;
+  imagesPerStep?: number;
+}
+
+/**
+ * Process one shard: its boxes (read by ImageID from boxes.parquet) → chips → predictions, written to
+ * `parts/part-<id>.parquet` atomically, then `_meta/part-<id>.json` (the "done" mark). Re-running a shard rewrites
+ * the same files with the same rows: a retry after a crash never duplicates a chip.
+ */
+export async function processShard(job: ShardJob, options: ShardWorkOptions = {}): Promise<ShardResult> {
+  const t0 = performance.now();
+  const ms: ShardTimings = { boxes: 0, read: 0, chips: 0, classify: 0, write: 0, total: 0 };
+  const specs = parseModelSpecs(job.models);
+  const columns = await partColumns(job.boxes, specs.map((s) => s.name));
+  const loaded = await Promise.all(specs.map((s) => model(s.name, s.source, job.backend)));
+
+  const ids = [...job.segments.flatMap((s) => s.imageIds), ...(job.imagesWithoutRows ?? [])];
+  let t = performance.now();
+  const boxesById = new Map<string, BoxRow[]>();
+  for await (const row of readParquetRowsByKey(job.boxes, 'ImageID', new Set(ids))) {
+    const id = row.ImageID as string;
+    let list = boxesById.get(id);
+    if (!list) boxesById.set(id, (list = []));
+    list.push(row);
+  }
+  ms.boxes = performance.now() - t;
+
+  const writer = ParquetFileWriter.open(partPath(job.out, job.shard.id), columns);
+  const errors: string[] = [];
+  let chips = 0;
+  try {
+    const source = shardImageSource(job, ms);
+    const step = options.imagesPerStep ?? SHARD_WORK_DEFAULTS.imagesPerStep;
+    for (let i = 0; i < ids.length; i += step) {
+      // boxes of these images in boxes.parquet order: chip_id numbering matches a single-machine run
+      const stepBoxes = ids.slice(i, i + step).flatMap((id) => boxesById.get(id) ?? []);
+      t = performance.now();
+      const readBefore = ms.read;
+      const cut: ChipRecord[] = [];
+      for await (const r of extractChips(stepBoxes, source, options.chip)) {
+        if (r.kind === 'chip') cut.push(r);
+        else errors.push(JSON.stringify({ stage: 'chips', shard: job.shard.id, ...errorToJson(r) }));
+      }
+      ms.chips += performance.now() - t - (ms.read - readBefore);
+      let rows: Record<string, unknown>[] = cut.map((c) => ({ ...c.box, chip_id: c.chip_id, chip: c.chip, chip_width: c.chip_width, chip_height: c.chip_height, chip_path: c.chip_path }));
+      if (loaded.length && rows.length) {
+        t = performance.now();
+        const classified: Record<string, unknown>[] = [];
+        for await (const r of classifyRecords(rows, { models: loaded, inFlight: 2 })) classified.push(r);
+        rows = classified;
+        ms.classify += performance.now() - t;
+      }
+      t = performance.now();
+      for (const r of rows) writer.write(r);
+      if (job.chipFiles) for (const c of cut) await writeChipFile(job.out, c);
+      ms.write += performance.now() - t;
+      chips += rows.length;
+    }
+    t = performance.now();
+    await writeFileAtomic(partErrorsPath(job.out, job.shard.id), errors.length ? errors.join('\n') + '\n' : '');
+    const { bytes } = writer.finish(); // temp file → part-<id>.parquet
+    ms.write += performance.now() - t;
+    ms.total = performance.now() - t0;
+    const result: ShardResult = {
+      shard: job.shard.id,
+      planId: job.planId,
+      images: job.segments.reduce((n, s) => n + s.imageIds.length, 0),
+      chips,
+      errors: errors.length,
+      bytes,
+      part: partPath(job.out, job.shard.id),
+      ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(v)])) as unknown as ShardTimings,
+      worker: options.worker ?? `${os.hostname()}:${process.pid}`,
+      attempt: options.attempt ?? 1,
+      finishedAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(partMetaPath(job.out, job.shard.id), JSON.stringify(result, null, 2) + '\n');
+    return result;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
 }

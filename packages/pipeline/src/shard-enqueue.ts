@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { readParquetRows } from '@oidstream/parquet-io';
+import { ScaleOutError } from './scale-out-error.js';
+import { partsDir, planPath, planRecord, readPlan, writePlan } from './shard-files.js';
+import type { ShardPlanRecord } from './shard-files.js';
+import type { ShardJob } from './shard-job.js';
+import { locateImages, planId, planShards } from './shard-plan.js';
+import type { ShardPlanOptions } from './shard-plan.js';
+
+export interface PlanRunOptions extends ShardPlanOptions {
+  /** Run directory shared by all workers (made absolute). */
+  out: string;
+  /** The selection (boxes.parquet). */
+  boxes: string;
+  /** Image Parquet files (ImageID, Rotation, image), in the order their rows are processed. */
+  images: string[];
+  /** `name=source` model specs; none → chips only. */
+  models?: string[];
+  backend?: string;
+  chipFiles?: boolean;
+  mode: ShardPlanRecord['mode'];
+  queue?: string;
+  /** Replace an existing plan of a different run in OUT (its parts are deleted). */
+  force?: boolean;
+}
+
+export interface PlannedRun {
+  plan: ShardPlanRecord;
+  jobs: ShardJob[];
+  /** True when OUT already held this very plan (a re-enqueue or another shard process). */
+  reused: boolean;
+  /** Selected images that no image file holds: their boxes become UNKNOWN_IMAGE errors (in shard 0). */
+  missingImages: number;
+}
+
+/**
+ * Plan a sharded run: read the selected ImageIDs, place them in the image files (ImageID column only), split them
+ * into balanced contiguous shards and describe each as a job. The same inputs give the same plan and plan id.
+ */
+export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
+  const out = path.resolve(options.out);
+  const boxes = path.resolve(options.boxes);
+  const images = options.images.map((f) => path.resolve(f));
+  if (!images.length) throw new ScaleOutError('NO_IMAGES', 'no image Parquet files to shard');
+  for (const f of [boxes, ...images]) if (!existsSync(f)) throw new ScaleOutError('NO_IMAGES', `${f} does not exist`);
+
+  // selected ImageIDs in boxes.parquet order of first appearance
+  const selected = new Set<string>();
+  for await (const r of readParquetRows(boxes, { columns: ['ImageID'] })) if (typeof r.ImageID === 'string') selected.add(r.ImageID);
+  const places = await locateImages(images, selected);
+  const placed = new Set(places.map((p) => p.imageId));
+  const missing = [...selected].filter((id) => !placed.has(id));
+  const shards = planShards(images, places, options);
+
+  const models = options.models ?? [];
+  const chipFiles = options.chipFiles ?? false;
+  const id = planId(out, shards, { boxes, models, backend: options.backend ?? null, chipFiles, missing: missing.length });
+  const jobs: ShardJob[] = shards.map((s) => ({
+    version: 1,
+    planId: id,
+    out,
+    boxes,
+    shard: { index: s.index, count: shards.length, id: s.id },
+    segments: s.segments,
+    models,
+    chipFiles,
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(s.index === 0 && missing.length ? { imagesWithoutRows: missing } : {}),
+  }));
+
+  let reused = false;
+  if (existsSync(planPath(out))) {
+    const old = await readPlan(out);
+    if (old.planId === id) reused = true;
+    else if (!options.force) {
+      throw new ScaleOutError(
+        'PLAN_MISMATCH',
+        `${out} already holds another sharded run (plan ${old.planId}, ${old.shards.length} shards): use another --out, or --force to replace it`,
+      );
+    } else await rm(partsDir(out), { recursive: true, force: true });
+  }
+  const plan = planRecord({ planId: id, out, boxes, mode: options.mode, queue: options.queue, models }, shards);
+  if (!reused) await writePlan(out, plan);
+  return { plan: reused ? await readPlan(out) : plan, jobs, reused, missingImages: missing.length };
+}
