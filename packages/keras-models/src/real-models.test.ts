@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classifyBatch, closeClassifier, openClassifier } from './classifier.js';
+
+const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');
+const haveShared = existsSync(path.join(shared, 'models', 'mobilenet_v1_0.75_224')) && existsSync(path.join(shared, 'oid-real', 'images'));
+
+/** OID big-cat MID → its ImageNet class. */
+const IMAGENET_FOR: Record<string, string> = {
+  '/m/07dm6': 'n02129604', // Tiger → tiger
+  '/m/096mb': 'n02129165', // Lion → lion
+  '/m/0cd4d': 'n02130308', // Cheetah → cheetah
+  '/m/0c29q': 'n02128385', // Leopard → leopard
+  '/m/0449p': 'n02128925', // Jaguar (Animal) → jaguar
+  '/m/04g2r': 'n02127052', // Lynx → lynx
+};
+/** Close family that ImageNet has and OID does not: also counted as the right big cat. */
+const CLOSE_FAMILY = new Set(['n02128757' /* snow_leopard */, 'n02125311' /* cougar */]);
+
+function realPhotos() {
+  const csv = readFileSync(path.join(shared, 'oid-real', 'annotations', 'derived-annotations-human-imagelabels-boxable.csv'), 'utf8');
+  return csv
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((line) => line.split(','))
+    .filter(([, , mid, conf]) => IMAGENET_FOR[mid] && Number(conf) === 1)
+    .map(([ImageID, , LabelName]) => ({ ImageID, LabelName, chip: new Uint8Array(readFileSync(path.join(shared, 'oid-real', 'images', `${ImageID}.jpg`))) }));
+}
+
+async function accuracy(name: string, dir: string) {
+  const model = await openClassifier({
+    name,
+    source: path.join(shared, 'models', dir),
+    backend: 'wasm',
+    classIndex: { path: path.join(shared, 'models', 'imagenet_class_index.json') },
+  });
+  try {
+    const photos = realPhotos();
+    const out = await classifyBatch(photos, { models: [model], batchSize: 8 });
+    let right = 0;
+    let exact = 0;
+    const misses: string[] = [];
+    for (const r of out) {
+      const wnid = r[`${name}_wnid`] as string;
+      const want = IMAGENET_FOR[r.LabelName as string];
+      if (wnid === want) exact++;
+      if (wnid === want || CLOSE_FAMILY.has(wnid)) right++;
+      else misses.push(`${r.ImageID} ${r.LabelName} → ${r[`${name}_label`]}`);
+    }
+    const result = { n: out.length, right, exact, accuracy: right / out.length, preprocessing: model.preprocessing, backend: model.runner.backend, misses };
+    console.log(`${name}: ${right}/${out.length} right (${exact} exact class) on ${result.backend}, preprocessing ${result.preprocessing}; misses: ${misses.join('; ') || 'none'}`);
+    return result;
+  } finally {
+    await closeClassifier(model);
+  }
+}
+
+describe.skipIf(!haveShared)('real Keras weights on the real big-cat photos (needs ../shared/models and ../shared/oid-real)', () => {
+  let mobilenetAccuracy = 0;
+  it('MobileNet v1 α=0.75 (tf preprocessing, wasm) puts ≥ 80% into the right ImageNet big cat', async () => {
+    const r = await accuracy('mobilenet', 'mobilenet_v1_0.75_224');
+    expect(r.n).toBe(35);
+    expect(r.preprocessing).toBe('tf');
+    expect(r.backend).toBe('wasm');
+    expect(r.accuracy).toBeGreaterThanOrEqual(0.8);
+    mobilenetAccuracy = r.accuracy;
+  }, 120_000);
+
+  it('DenseNet121 loads through the generic path with torch preprocessing and also reaches ≥ 80%', async () => {
+    const r = await accuracy('densenet', 'densenet121');
+    expect(r.n).toBe(35);
+    expect(r.preprocessing).toBe('torch');
+    expect(r.accuracy).toBeGreaterThanOrEqual(0.8);
+    // within one photo of MobileNet (35 photos: one photo is 2.9 points)
+    expect(r.accuracy).toBeGreaterThanOrEqual(mobilenetAccuracy - 1.5 / r.n);
+  }, 240_000);
+});
