@@ -50,3 +50,7 @@ export { mobileNetV1, MOBILENET_DEFAULTS, MOBILENET_ALPHAS } from './architectur
 export type { MobileNetOptions } from './architectures/mobilenet.js';
 export { resNet50, RESNET50_DEFAULTS } from './architectures/resnet50.js';
 export type { ResNet50Options } from './architectures/resnet50.js';
+export { readKerasH5, writeKerasH5, assignH5Weights } from './h5-weights.js';
+export type { KerasH5Contents, H5Weight, AssignH5Options, WriteKerasH5Options } from './h5-weights.js';
+export { loadH5Model, detectH5Architecture, buildArchitecture } from './h5-loader.js';
+export type { H5LoadOptions, H5Architecture } from './h5-loader.js';
