@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetInfo, readParquetRows, writeParquet } from '@oidstream/parquet-io';
+import { main } from '../cli.js';
+import { Progress, type ProgressEvent } from '../progress.js';
+import { classifyStage, predictionColumnSpecs } from './classify.js';
+
+const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../../shared');
+const haveShared = existsSync(path.join(shared, 'models', 'mobilenet_v1_0.75_224')) && existsSync(path.join(shared, 'oid-real', 'images'));
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'classify-stage-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+/** Run the CLI in-process, capturing stderr. */
+async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await main(['node', 'oidstream', ...args]), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe('predictions.parquet schema', () => {
+  it('has the key columns and four columns per model', () => {
+    expect(predictionColumnSpecs(['mobilenet', 'resnet50']).map((c) => `${c.name}:${c.type}`)).toEqual([
+      'chip_id:STRING',
+      'ImageID:STRING',
+      'LabelName:STRING',
+      'DisplayName:STRING',
+      'mobilenet_label:STRING',
+      'mobilenet_wnid:STRING',
+      'mobilenet_score:DOUBLE',
+      'mobilenet_top5:STRING',
+      'resnet50_label:STRING',
+      'resnet50_wnid:STRING',
+      'resnet50_score:DOUBLE',
+      'resnet50_top5:STRING',
+    ]);
+  });
+});
+
+describe('oidstream classify: bad input is one coded line', () => {
+  it.each([
+    [['classify', '--chips', 'x.parquet', '--out', 'o'], 'NO_MODEL'],
+    [['classify', '--chips', 'x.parquet', '--model', 'no-equals', '--out', 'o'], 'BAD_OPTION'],
+    [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--backend', 'gpu', '--out', 'o'], 'BAD_OPTION'],
+    [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--batch-size', '0', '--out', 'o'], 'BAD_OPTION'],
+  ])('%j → %s', async (args, code) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`[${code}]`);
+  });
+
+  it('names a missing chips file and a chips file without chips', async () => {
+    const r = await cli(['classify', '--chips', path.join(root, 'absent.parquet'), '--model', 'm=dir', '--out', root]);
+    expect(r.code).toBe(2);
+    const noChip = path.join(root, 'boxes.parquet');
+    await writeParquet(noChip, [{ name: 'ImageID', type: 'STRING' }], [{ ImageID: 'a' }]);
+    const r2 = await cli(['classify', '--chips', noChip, '--model', 'm=dir', '--out', root]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/no chip_id column.*\[BAD_OPTION\]/);
+  });
+});
+
+describe.skipIf(!haveShared)('classify stage on real chips with the real MobileNet (needs ../shared)', () => {
+  it('writes predictions.parquet with one row per chip and the per-model columns', async () => {
+    const lines = readFileSync(path.join(shared, 'oid-real', 'annotations', 'derived-annotations-human-imagelabels-boxable.csv'), 'utf8').trim().split(/\r?\n/).slice(1, 7);
+    const chips = path.join(root, 'chips.parquet');
+    await writeParquet(
+      chips,
+      [
+        { name: 'ImageID', type: 'STRING' },
+        { name: 'LabelName', type: 'STRING' },
+        { name: 'DisplayName', type: 'STRING' },
+        { name: 'chip_id', type: 'STRING' },
+        { name: 'chip', type: 'BYTE_ARRAY' },
+        { name: 'chip_width', type: 'INT32' },
+      ],
+      lines.map((l) => {
+        const [ImageID, , LabelName] = l.split(',');
+        return { ImageID, LabelName, DisplayName: 'cat', chip_id: `${ImageID}_0`, chip: new Uint8Array(readFileSync(path.join(shared, 'oid-real', 'images', `${ImageID}.jpg`))), chip_width: 1 };
+      }),
+    );
+    const events: ProgressEvent[] = [];
+    const out = path.join(root, 'run');
+    const result = await classifyStage({
+      chips,
+      models: [{ name: 'mobilenet', source: path.join(shared, 'models', 'mobilenet_v1_0.75_224') }],
+      out,
+      backend: 'wasm',
+      batchSize: 4,
+      threads: 2,
+      classIndex: path.join(shared, 'models', 'imagenet_class_index.json'),
+      progress: new Progress((e) => events.push(e), { intervalMs: 0 }),
+    });
+    expect(result.rows).toBe(6);
+    expect(result.models).toEqual([{ name: 'mobilenet', backend: 'wasm', preprocessing: 'tf' }]);
+    expect(await readdir(out)).toEqual(['predictions.parquet']); // no temp files left
+    const info = await parquetInfo(result.file);
+    expect(info.columns).toEqual(predictionColumnSpecs(['mobilenet']).map((c) => c.name));
+    const rows = [];
+    for await (const r of readParquetRows(result.file)) rows.push(r);
+    expect(rows.map((r) => r.chip_id)).toEqual(lines.map((l) => `${l.split(',')[0]}_0`));
+    for (const r of rows) {
+      expect(typeof r.mobilenet_score).toBe('number');
+      expect(r.mobilenet_wnid).toMatch(/^n\d{8}$/);
+      expect(JSON.parse(r.mobilenet_top5 as string)[0].label).toBe(r.mobilenet_label);
+    }
+    expect(rows.filter((r) => r.mobilenet_label === 'tiger').length).toBeGreaterThanOrEqual(3); // the first rows are the Kaggle tigers
+    expect(events.at(-1)).toMatchObject({ type: 'end', stage: 'classify', done: 6, total: 6 });
+  }, 120_000);
+});
