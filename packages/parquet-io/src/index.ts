@@ -5,7 +5,7 @@ export type { WriteOptions, ReadOptions } from './options.js';
 export { WRITE_DEFAULTS } from './options.js';
 export { ParquetFileWriter } from './parquet-file-writer.js';
 export { writeParquet } from './write-parquet.js';
-export { readParquetRows, parquetInfo } from './read-rows.js';
+export { readParquetRows, parquetInfo, parquetColumns } from './read-rows.js';
 export type { ParquetRow } from './read-rows.js';
 export { openParquet } from './parquet-source.js';
 export type { ParquetSource } from './parquet-source.js';

@@ -83,20 +83,33 @@ export class KeyedRead implements AsyncIterable<ParquetRow> {
           else runs.push([r, r + 1]);
         }
         for (const [s, e] of runs) {
-          let rows: ParquetRow[];
+          let rows: Array<ParquetRow | undefined>;
           try {
             rows = wanted.length ? await readRange(source, s, e, wanted) : Array.from({ length: e - s }, (): ParquetRow => ({}));
           } catch (err) {
             if (!this.options.onRangeError) throw err;
-            const lost = keyRows.slice(s - gs, e - gs).map((r) => r[this.key] as string).filter((k) => this.keys.has(k));
-            this.options.onRangeError(err as Error, lost);
-            continue;
+            // retry row by row so one corrupt page costs only the rows in it
+            rows = [];
+            for (let r = s; r < e; r++) {
+              const k = keyRows[r - gs][this.key] as string;
+              if (!this.keys.has(k)) {
+                rows.push(undefined);
+                continue;
+              }
+              try {
+                rows.push((await readRange(source, r, r + 1, wanted))[0]);
+              } catch (rowErr) {
+                this.options.onRangeError(rowErr as Error, [k]);
+                rows.push(undefined);
+              }
+            }
           }
           for (let i = 0; i < rows.length; i++) {
             const k = keyRows[s - gs + i][this.key] as string;
-            if (!this.keys.has(k)) continue; // inside a merged gap
+            const got = rows[i];
+            if (!this.keys.has(k) || !got) continue; // inside a merged gap, or unreadable
             const row: ParquetRow = {};
-            for (const c of outputOrder) row[c] = c === this.key ? k : rows[i][c];
+            for (const c of outputOrder) row[c] = c === this.key ? k : got[c];
             stats.matchedRows++;
             stats.found.add(k);
             stats.bytesRead = source.bytesRead;

@@ -1,5 +1,6 @@
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import type { ColumnSpec, ColumnType } from './column-spec.js';
 import { ParquetIoError } from './errors.js';
 import type { ReadOptions } from './options.js';
 import { checkColumns, openParquet } from './parquet-source.js';
@@ -69,6 +70,23 @@ export async function parquetInfo(filePath: string): Promise<{ rows: number; col
   const source = await openParquet(filePath);
   try {
     return { rows: Number(source.metadata.num_rows), columns: source.columnNames, rowGroups: source.metadata.row_groups.length };
+  } finally {
+    await source.close();
+  }
+}
+
+/** The column spec of an existing file (flat schemas of the supported types), e.g. to carry columns through a stage. */
+export async function parquetColumns(filePath: string): Promise<ColumnSpec[]> {
+  const source = await openParquet(filePath);
+  try {
+    return source.metadata.schema.slice(1).map((e) => {
+      if (e.num_children) throw new ParquetIoError('BAD_COLUMN_SPEC', `${filePath}: nested column ${e.name} is not supported`);
+      let type: ColumnType;
+      if (e.type === 'BYTE_ARRAY') type = e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING' ? 'STRING' : 'BYTE_ARRAY';
+      else if (e.type === 'DOUBLE' || e.type === 'FLOAT' || e.type === 'INT32' || e.type === 'INT64' || e.type === 'BOOLEAN') type = e.type;
+      else throw new ParquetIoError('BAD_COLUMN_SPEC', `${filePath}: column ${e.name} has unsupported type ${String(e.type)}`);
+      return { name: e.name, type, nullable: e.repetition_type !== 'REQUIRED' };
+    });
   } finally {
     await source.close();
   }

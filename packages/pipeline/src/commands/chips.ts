@@ -1,11 +1,21 @@
 import type { Command } from 'commander';
+import { cliProgressSink, Progress } from '../progress.js';
+import { chipsStage } from '../stages/chips.js';
 
-// Placeholder until its issue lands: the command is listed in --help and says it is not built yet.
 export function registerChips(program: Command): void {
   program
     .command('chips')
-    .description('(not built yet)')
-    .action(() => {
-      throw Object.assign(new Error('the chips command is not built yet'), { code: 'NOT_BUILT' });
+    .description('Cut one JPEG chip per box → OUT/chips.parquet, OUT/chips/<DisplayName>/<ImageID>_<n>.jpg, OUT/errors.jsonl')
+    .requiredOption('--boxes <file>', 'boxes.parquet from `oidstream select`')
+    .requiredOption('--images <file>', 'images.parquet from `oidstream pack`')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (opts: { boxes: string; images: string; out: string }) => {
+      const r = await chipsStage({ boxes: opts.boxes, images: opts.images, out: opts.out, progress: new Progress(cliProgressSink(false)) });
+      const pct = r.imageFileBytes ? ((100 * r.imageBytesRead) / r.imageFileBytes).toFixed(1) : '0';
+      process.stderr.write(
+        `${r.chips} chips from ${r.boxes} boxes → ${r.file}` +
+          `${r.errors ? `; ${r.errors} boxes gave no chip, see ${r.errorsFile}` : ''}` +
+          ` (read ${pct}% of the images file, ${(r.ms / 1000).toFixed(1)} s)\n`,
+      );
     });
 }

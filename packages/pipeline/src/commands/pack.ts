@@ -1,11 +1,26 @@
 import type { Command } from 'commander';
+import { cliProgressSink, Progress } from '../progress.js';
+import { packStage } from '../stages/pack.js';
 
-// Placeholder until its issue lands: the command is listed in --help and says it is not built yet.
 export function registerPack(program: Command): void {
   program
     .command('pack')
-    .description('(not built yet)')
-    .action(() => {
-      throw Object.assign(new Error('the pack command is not built yet'), { code: 'NOT_BUILT' });
+    .description('Pack a folder of <ImageID>.jpg files into images.parquet (ImageID, Subset, Rotation, image)')
+    .requiredOption('--images <dir>', 'folder of <ImageID>.jpg files')
+    .option('--rotation <csv>', 'OID *-images-with-rotation.csv (fills Subset and Rotation)')
+    .requiredOption('--out <file>', 'output images.parquet')
+    .action(async (opts: { images: string; rotation?: string; out: string }) => {
+      const result = await packStage({
+        images: opts.images,
+        rotation: opts.rotation,
+        out: opts.out,
+        progress: new Progress(cliProgressSink(false)),
+        onSkip: (s) => process.stderr.write(`oidstream pack: skipped ${JSON.stringify(s.file)}: ${s.reason}\n`),
+      });
+      process.stderr.write(
+        `packed ${result.packed} images (${result.bytes} bytes) into ${result.file}` +
+          `${result.skipped.length ? `, skipped ${result.skipped.length}` : ''}` +
+          `${opts.rotation ? `, ${result.withRotationInfo} with rotation info` : ''}\n`,
+      );
     });
 }
