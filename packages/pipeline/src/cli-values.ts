@@ -1,0 +1,20 @@
+import { PipelineError } from './errors.js';
+
+/** Flag value parsers that fail with coded one-line errors (commander's own messages are not coded). */
+export function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PipelineError('BAD_OPTION', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function numberIn(flag: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new PipelineError('BAD_OPTION', `${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export const collect = (v: string, acc: string[]): string[] => [...acc, v];
