@@ -1,9 +1,10 @@
-import { rmSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { ParquetFileWriter, openParquet, readParquetRows } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
 import { ScaleOutError } from './scale-out-error.js';
-import { listPartFiles, partPath, partsDir, readPartMeta, readPlan } from './shard-files.js';
+import { listPartFiles, partErrorsPath, partPath, partsDir, readPartMeta, readPlan } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
 
 /** Column spec of a Parquet file, read from its footer (the parts are self-describing). */
@@ -47,6 +48,7 @@ export interface MergeResult {
   glob: string;
   chips?: string;
   predictions?: string;
+  errors?: string;
   /** Sum of shard times (CPU-side work), for comparing with the wall clock. */
   shardMs: number;
 }
@@ -111,6 +113,10 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
     predOut?.abort();
     throw err;
   }
+  // boxes that gave no chip, as the chips stage reports them in a single run
+  const errorLines = result.parts.map((p) => (existsSync(partErrorsPath(out, p.id)) ? readFileSync(partErrorsPath(out, p.id), 'utf8') : '')).join('');
+  await writeFileAtomic(path.join(out, 'errors.jsonl'), errorLines);
+  result.errors = path.join(out, 'errors.jsonl');
   result.rows = rows;
   result.chips = path.join(out, 'chips.parquet');
   if (predOut) result.predictions = path.join(out, 'predictions.parquet');
