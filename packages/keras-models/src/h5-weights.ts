@@ -150,6 +150,8 @@ export function assignH5Weights(model: tf.LayersModel, contents: KerasH5Contents
       if (ws.length > 0 && !modelLayers.has(name)) throw new KerasModelsError('BAD_WEIGHTS', `.h5 has weights for layer ${name}, which the model does not have`);
     }
   }
+  // Check everything first, then assign: a bad file leaves the model untouched.
+  const plan: Array<[tf.layers.Layer, H5Weight[]]> = [];
   for (const layer of model.layers) {
     const vars = layer.weights;
     if (vars.length === 0) continue;
@@ -173,6 +175,9 @@ export function assignH5Weights(model: tf.LayersModel, contents: KerasH5Contents
       }
       return w;
     });
+    plan.push([layer, values]);
+  }
+  for (const [layer, values] of plan) {
     const tensors = values.map((w) => tf.tensor(w.data, w.shape, 'float32'));
     try {
       layer.setWeights(tensors);
@@ -180,7 +185,7 @@ export function assignH5Weights(model: tf.LayersModel, contents: KerasH5Contents
       tf.dispose(tensors);
     }
     layerCount++;
-    weightCount += vars.length;
+    weightCount += values.length;
   }
   return { layers: layerCount, weights: weightCount };
 }
