@@ -25,6 +25,8 @@ export const LOAD_MODEL_DEFAULTS = {
   refresh: false,
 } as const;
 
+const DOWNLOAD_CONCURRENCY = 6;
+
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 /**
@@ -38,7 +40,10 @@ export async function loadKerasModel(source: string, options: LoadModelOptions =
     const loaded = await loadModelDir(dir);
     return { ...loaded, source };
   }
-  if (/\.(h5|hdf5|keras)$/i.test(source)) return loadH5(source, options);
+  if (/\.(h5|hdf5)$/i.test(source)) return loadH5(source, options);
+  if (/\.keras$/i.test(source)) {
+    throw new KerasModelsError('BAD_OPTION', `${source}: Keras 3 .keras archives are not supported; save the model as .h5 or convert it with tensorflowjs_converter`);
+  }
   return loadModelDir(source);
 }
 
@@ -184,14 +189,20 @@ export async function cacheModelFromUrl(source: string, options: LoadModelOption
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
   try {
-    for (const g of manifest.groups) {
-      for (const p of g.paths) {
-        const bytes = await get(shardUrl(jsonUrl, p));
-        const file = path.join(tmp, p);
-        await mkdir(path.dirname(file), { recursive: true });
-        await writeFile(file, bytes);
-      }
-    }
+    // DenseNet121 has 241 shards: fetch a few at a time.
+    const shardPaths = manifest.groups.flatMap((g) => g.paths);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, shardPaths.length) }, async () => {
+        while (next < shardPaths.length) {
+          const p = shardPaths[next++];
+          const bytes = await get(shardUrl(jsonUrl, p));
+          const file = path.join(tmp, p);
+          await mkdir(path.dirname(file), { recursive: true });
+          await writeFile(file, bytes);
+        }
+      }),
+    );
     await writeFile(path.join(tmp, 'model.json'), jsonBytes);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir); // a half-downloaded model never looks complete
