@@ -26,3 +26,4 @@ export { readRotationCsv } from './rotation-csv.js';
 export type { RotationInfo } from './rotation-csv.js';
 export { sniffImageFormat, isValidImageId } from './image-bytes.js';
 export type { ImageFormat } from './image-bytes.js';
+export { parquetReadStream, parquetKeyedReadStream, parquetWriteStream } from './streams.js';
