@@ -8,6 +8,7 @@ export { memoryHandler } from './tfjs-main.js';
 export {
   preprocessPixels,
   decodeResize,
+  resizeNearest,
   preprocessingFor,
   preprocessingForName,
   PREPROCESS_MODES,

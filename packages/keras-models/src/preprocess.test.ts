@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { KerasModelsError } from './errors.js';
 import { parseModelJson } from './manifest.js';
-import { decodeResize, preprocessingFor, preprocessingForName, preprocessPixels } from './preprocess.js';
+import { decodeResize, preprocessingFor, preprocessingForName, preprocessPixels, resizeNearest } from './preprocess.js';
 
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');
 
@@ -38,6 +38,30 @@ describe('preprocessPixels (Keras preprocess_input)', () => {
   });
 });
 
+describe('resizeNearest (Pillow NEAREST, as Keras load_img)', () => {
+  /** Source column picked for each output column of a 1-row image `sw` wide resized to `dw`. */
+  const picks = (sw: number, dw: number) => {
+    const src = new Uint8Array(sw * 3);
+    for (let x = 0; x < sw; x++) src.set([x & 255, x >> 8, 0], x * 3);
+    const out = resizeNearest(src, sw, 1, dw, 1);
+    return Array.from({ length: dw }, (_, x) => out[x * 3] + 256 * out[x * 3 + 1]);
+  };
+  it('reproduces Pillow 9.4 where accumulated coordinates differ from (x + 0.5)·scale (640 → 224)', () => {
+    // Measured with Pillow 9.4: Image.new('I', (640, 1)).resize((224, 1), NEAREST); these columns differ from the naive formula.
+    const pillow: Record<number, number> = { 17: 49, 24: 69, 101: 289, 108: 309, 115: 329, 122: 349, 129: 369, 136: 389, 143: 409, 150: 429, 157: 449, 164: 469, 171: 489, 178: 509, 185: 529, 192: 549, 199: 569, 206: 589, 213: 609, 220: 629 };
+    const got = picks(640, 224);
+    for (let x = 0; x < 224; x++) expect(got[x]).toBe(pillow[x] ?? Math.floor(((x + 0.5) * 640) / 224));
+  });
+  it('matches Pillow on down- and up-scaling ends and is the identity at the same size', () => {
+    expect(picks(355, 224).slice(0, 3)).toEqual([0, 2, 3]);
+    expect(picks(355, 224).slice(-2)).toEqual([352, 354]);
+    expect(picks(1009, 224).slice(0, 3)).toEqual([2, 6, 11]);
+    expect(picks(100, 224).slice(-2)).toEqual([99, 99]);
+    const same = new Uint8Array(12);
+    expect(resizeNearest(same, 2, 2, 2, 2)).toBe(same);
+  });
+});
+
 describe('decodeResize', () => {
   it('stretches to the exact size (no crop, like load_img(target_size)) and gives RGB', async () => {
     const jpeg = await sharp({ create: { width: 300, height: 100, channels: 3, background: { r: 200, g: 50, b: 10 } } }).png().toBuffer();
@@ -53,6 +77,16 @@ describe('decodeResize', () => {
     expect(Math.abs(g[0] - 90)).toBeLessThan(3);
     const rgba = await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } }).png().toBuffer();
     expect((await decodeResize(rgba, [5, 5])).length).toBe(75);
+  });
+  it('does not apply embedded ICC profiles (Keras/PIL do not): pixels are the stored values', async () => {
+    const raw = Buffer.alloc(4 * 4 * 3);
+    for (let i = 0; i < raw.length; i += 3) raw.set([200, 50, 10], i);
+    const p3 = await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+    expect((await sharp(p3).metadata()).hasProfile).toBe(true);
+    const managed = await sharp(p3).toColourspace('srgb').raw().toBuffer(); // sharp's default: profile → sRGB
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    expect(Array.from(stored.subarray(0, 3))).not.toEqual(Array.from(managed.subarray(0, 3)));
+    expect(Array.from((await decodeResize(p3, [2, 2])).subarray(0, 3))).toEqual(Array.from(stored.subarray(0, 3)));
   });
   it('nearest keeps hard edges; bilinear blends them', async () => {
     // left half black, right half white, 4×1 → 2×1

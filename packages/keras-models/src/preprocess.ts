@@ -58,26 +58,55 @@ export function preprocessPixels(rgb: Uint8Array, mode: PreprocessMode, out: Flo
   }
 }
 
-/** Decode image bytes (JPEG, PNG, …) to HWC uint8 RGB of exactly [height, width], stretched as Keras `load_img(target_size=…)` does. */
+/**
+ * Nearest-neighbour resize of HWC uint8 RGB exactly as Pillow's `Image.resize(size, NEAREST)` (what Keras
+ * `load_img` calls): source coordinates start at scale/2 and are *accumulated* step by step in doubles, then truncated.
+ * (Computing (x + 0.5)·scale directly differs from Pillow on some rows.) Pure.
+ */
+export function resizeNearest(src: Uint8Array, sw: number, sh: number, dw: number, dh: number): Uint8Array {
+  if (sw === dw && sh === dh) return src;
+  const xs = new Int32Array(dw);
+  const ax = sw / dw;
+  let xo = ax * 0.5;
+  for (let x = 0; x < dw; x++, xo += ax) xs[x] = Math.min(sw - 1, Math.trunc(xo)) * 3;
+  const out = new Uint8Array(dw * dh * 3);
+  const ay = sh / dh;
+  let yo = ay * 0.5;
+  for (let y = 0, o = 0; y < dh; y++, yo += ay) {
+    const row = Math.min(sh - 1, Math.trunc(yo)) * sw * 3;
+    for (let x = 0; x < dw; x++, o += 3) {
+      const i = row + xs[x];
+      out[o] = src[i];
+      out[o + 1] = src[i + 1];
+      out[o + 2] = src[i + 2];
+    }
+  }
+  return out;
+}
+
+/**
+ * Decode image bytes (JPEG, PNG, …) to HWC uint8 RGB of exactly [height, width], stretched as Keras
+ * `load_img(target_size=…)` does. Like Keras/PIL, embedded ICC profiles are not applied. With `nearest` (Keras'
+ * default) the result is pixel-identical to Keras: full-size decode by sharp (libjpeg-turbo, as PIL), then Pillow's
+ * nearest sampling; other filters use sharp's kernels (close to, not identical with, Pillow's).
+ */
 export async function decodeResize(bytes: Uint8Array, size: [number, number], options: DecodeOptions = {}): Promise<Uint8Array> {
   const { interpolation, autoOrient } = { ...DECODE_DEFAULTS, ...options };
   const kernel = KERNEL[interpolation] as (typeof KERNEL)[Interpolation] | undefined;
   if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
   const [h, w] = size;
   try {
-    let img = sharp(bytes, { failOn: 'error' });
+    let img = sharp(bytes, { failOn: 'error', ignoreIcc: true });
     if (autoOrient) img = img.rotate();
-    const { data, info } = await img
-      .removeAlpha()
-      .toColourspace('srgb')
+    img = img.removeAlpha().toColourspace('srgb');
+    if (interpolation !== 'nearest') {
       // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
-      .resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== w || info.height !== h) {
-      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
+      img = img.resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false });
     }
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return interpolation === 'nearest' ? resizeNearest(rgb, info.width, info.height, w, h) : rgb;
   } catch (err) {
     throw new KerasModelsError('BAD_IMAGE', `cannot decode image (${bytes.byteLength} bytes): ${(err as Error).message}`, { cause: err });
   }
