@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyBatch, closeClassifier, openClassifier } from './classifier.js';
+import { loadKerasModel } from './load-model.js';
 
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');
 const haveShared = existsSync(path.join(shared, 'models', 'mobilenet_v1_0.75_224')) && existsSync(path.join(shared, 'oid-real', 'images'));
@@ -76,4 +80,31 @@ describe.skipIf(!haveShared)('real Keras weights on the real big-cat photos (nee
     // within one photo of MobileNet (35 photos: one photo is 2.9 points)
     expect(r.accuracy).toBeGreaterThanOrEqual(mobilenetAccuracy - 1.5 / r.n);
   }, 240_000);
+
+  it('loads the same real model from an http URL (55 shards) into the cache, identical weights', async () => {
+    const server = createServer(async (req, res) => {
+      try {
+        res.end(await readFile(path.join(shared, 'models', decodeURIComponent(req.url!).replace(/^\/+/, ''))));
+      } catch {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const cacheDir = await mkdtemp(path.join(tmpdir(), 'keras-real-url-'));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mobilenet_v1_0.75_224/`;
+      const viaUrl = await loadKerasModel(url, { cacheDir });
+      const viaDir = await loadKerasModel(path.join(shared, 'models', 'mobilenet_v1_0.75_224'));
+      expect(viaUrl.model.countParams()).toBe(2_601_976);
+      expect(viaUrl.weights.size).toBe(viaDir.weights.size);
+      const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      for (const [name, w] of viaDir.weights) expect(bytes(viaUrl.weights.get(name)!.data).equals(bytes(w.data))).toBe(true);
+      viaUrl.model.dispose();
+      viaDir.model.dispose();
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
