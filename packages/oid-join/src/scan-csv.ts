@@ -118,6 +118,7 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
       return e;
     };
     parse(batch.data, {
+      record_delimiter: ['\r\n', '\n'], // mixed endings (e.g. a last row with LF only) stay rows
       relax_column_count: true,
       skip_records_with_error: true,
       on_skip: (err) => {

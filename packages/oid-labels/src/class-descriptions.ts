@@ -94,6 +94,8 @@ export function parseClassDescriptions(input: string | Uint8Array, options: { so
   try {
     rows = parse(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), {
       bom: true,
+      // v5/v6 end every row with CRLF but the last with LF: auto-detection would glue that LF into the last name.
+      record_delimiter: ['\r\n', '\n'],
       relax_column_count: true,
       skip_empty_lines: true,
       info: true,

@@ -26,6 +26,7 @@ export async function* readImageLabels(file: string, options: ReadImageLabelsOpt
   const parser = input.pipe(
     parse({
       bom: true,
+      record_delimiter: ['\r\n', '\n'],
       relax_column_count: true,
       skip_records_with_error: true,
       info: true,
