@@ -152,6 +152,22 @@ describe('compileKerasToOnnx', () => {
     expect(await onnxVsTfjs(seq)).toBeLessThan(1e-5);
   });
 
+  it('every tfjs activation and activation layer', async () => {
+    const inp = tf.input({ shape: [4, 4, 6] });
+    const acts = ['relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new', 'softmax', 'logSoftmax', 'linear'];
+    const branches = acts.map((a, i) => {
+      const c = tf.layers.conv2d({ filters: 6, kernelSize: 1, name: `c_${i}` }).apply(inp) as T;
+      return tf.layers.activation({ activation: a as 'relu', name: `act_${a}` }).apply(c) as T;
+    });
+    branches.push(tf.layers.elu({ name: 'elu_layer' }).apply(inp) as T);
+    branches.push(tf.layers.thresholdedReLU({ theta: 0.2, name: 'thresholded' }).apply(inp) as T);
+    branches.push(tf.layers.reLU({ name: 'plain_relu' }).apply(inp) as T);
+    const out = tf.layers.concatenate({ name: 'all' }).apply(branches) as T;
+    const model = tf.model({ inputs: inp, outputs: tf.layers.flatten({ name: 'flat' }).apply(out) as T });
+    randomize(model, 13);
+    expect(await onnxVsTfjs(model)).toBeLessThan(2e-5);
+  });
+
   it('a layer it cannot map is a coded error naming the layer, and createRunner(auto) falls back to tfjs', async () => {
     const inp = tf.input({ shape: [8, 8, 3] });
     let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }).apply(inp) as T;

@@ -310,6 +310,25 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
       case 'swish':
       case 'silu':
         return b.add('Mul', [input, b.add('Sigmoid', [input], `${base}_sigmoid`)], base);
+      case 'log_softmax':
+      case 'logSoftmax':
+        return b.add('LogSoftmax', [input], base, [attr.int('axis', channelAxis(shape.length))]);
+      case 'mish':
+        return b.add('Mul', [input, b.add('Tanh', [b.add('Softplus', [input], `${base}_softplus`)], `${base}_tanh`)], base);
+      case 'gelu': {
+        // Exact GELU, as tfjs computes it: x · ½(1 + erf(x/√2)).
+        const erf = b.add('Erf', [b.add('Mul', [input, b.scalar(Math.SQRT1_2)], `${base}_scaled`)], `${base}_erf`);
+        const half = b.add('Mul', [b.add('Add', [erf, b.scalar(1)], `${base}_erf1`), b.scalar(0.5)], `${base}_cdf`);
+        return b.add('Mul', [input, half], base);
+      }
+      case 'gelu_new': {
+        // tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+        const cube = b.add('Mul', [b.add('Mul', [input, input], `${base}_sq`), input], `${base}_cube`);
+        const inner = b.add('Add', [input, b.add('Mul', [cube, b.scalar(0.044715)], `${base}_c3`)], `${base}_inner`);
+        const t = b.add('Tanh', [b.add('Mul', [inner, b.scalar(Math.sqrt(2 / Math.PI))], `${base}_arg`)], `${base}_tanh`);
+        const half = b.add('Mul', [b.add('Add', [t, b.scalar(1)], `${base}_t1`), b.scalar(0.5)], `${base}_half`);
+        return b.add('Mul', [input, half], base);
+      }
       default:
         throw unsupported(`activation "${fn}" (layer ${base}) has no ONNX mapping here`);
     }
@@ -398,9 +417,6 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
       convOutSize(wdt, k[1], s[1], d[1], padW),
       cout,
     ];
-    if (h === null) shape[1] = null;
-    if (wdt === null) shape[2] = null;
-    if (geometry.padding === 'same' && h === null) shape[1] = null;
     return { name: out, shape };
   };
 
