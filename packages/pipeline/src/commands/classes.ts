@@ -1,11 +1,27 @@
 import type { Command } from 'commander';
+import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 
-// Placeholder until its issue lands: the command is listed in --help and says it is not built yet.
+interface ClassesFlags {
+  metadata: string;
+  classes?: string[];
+  under?: string[];
+  json?: boolean;
+}
+
+const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
+
 export function registerClasses(program: Command): void {
   program
     .command('classes')
-    .description('(not built yet)')
-    .action(() => {
-      throw Object.assign(new Error('the classes command is not built yet'), { code: 'NOT_BUILT' });
+    .description('Resolve OID classes by display name or hierarchy (default: the six big cats) and print their MIDs')
+    .requiredOption('--metadata <dir|csv>', 'metadata dir (class-descriptions-boxable.csv, bbox_labels_600_hierarchy.json) or a class-description CSV')
+    .option('--classes <names>', 'display names or MIDs, comma-separated (CSV quoting for names with commas); repeatable', collect)
+    .option('--under <name>', 'every class below this one in the hierarchy; repeatable', collect)
+    .option('--json', 'print a JSON array of {LabelName, DisplayName}')
+    .action((opts: ClassesFlags) => {
+      const { catalog, hierarchy } = loadMetadata(opts.metadata);
+      const classes = selectClasses(catalog, { classes: opts.classes, under: opts.under, hierarchy });
+      if (opts.json) process.stdout.write(JSON.stringify(classes, null, 2) + '\n');
+      else process.stdout.write(classes.map((c) => `${c.LabelName}\t${c.DisplayName}\n`).join(''));
     });
 }
