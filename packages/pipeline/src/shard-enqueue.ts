@@ -8,21 +8,27 @@ import type { ShardPlanRecord } from './shard-files.js';
 import type { ShardJob } from './shard-job.js';
 import { locateImages, planId, planShards } from './shard-plan.js';
 import type { ShardPlanOptions } from './shard-plan.js';
+import type { ChipOptions } from '@oidstream/chip-extract';
 
 export interface PlanRunOptions extends ShardPlanOptions {
   /** Run directory shared by all workers (made absolute). */
   out: string;
   /** The selection (boxes.parquet). */
   boxes: string;
-  /** Image Parquet files (ImageID, Rotation, image), in the order their rows are processed. */
+  /** Image Parquet files (ImageID, Rotation, image) or images/ folders, in the order their rows are processed. */
   images: string[];
+  /** OID rotation CSVs, for images/ folders. */
+  rotationCsvs?: string[];
+  chip?: ChipOptions;
+  batchSize?: number;
+  threads?: number;
   /** `name=source` model specs; none → chips only. */
   models?: string[];
   backend?: string;
   chipFiles?: boolean;
   mode: ShardPlanRecord['mode'];
   queue?: string;
-  /** Replace an existing plan of a different run in OUT (its parts are deleted). */
+  /** Replace an existing plan of a different run in OUT (redis mode: its parts are deleted; static mode: merge drops them). */
   force?: boolean;
 }
 
@@ -49,14 +55,16 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   // selected ImageIDs in boxes.parquet order of first appearance
   const selected = new Set<string>();
   for await (const r of readParquetRows(boxes, { columns: ['ImageID'] })) if (typeof r.ImageID === 'string') selected.add(r.ImageID);
-  const places = await locateImages(images, selected);
+  const places = await locateImages(images, selected, { rotationCsvs: options.rotationCsvs });
   const placed = new Set(places.map((p) => p.imageId));
   const missing = [...selected].filter((id) => !placed.has(id));
   const shards = planShards(images, places, options);
 
   const models = options.models ?? [];
-  const chipFiles = options.chipFiles ?? false;
-  const id = planId(out, shards, { boxes, models, backend: options.backend ?? null, chipFiles, missing: missing.length });
+  const chipFiles = options.chipFiles ?? true;
+  const chip = Object.fromEntries(Object.entries(options.chip ?? {}).filter(([, v]) => v !== undefined)) as ChipOptions;
+  // the boxes path is left out: in shard mode every process selects into its own folder, yet they must agree
+  const id = planId(out, shards, { models, backend: options.backend ?? null, chipFiles, chip, batchSize: options.batchSize ?? null, threads: options.threads ?? null, missing });
   const jobs: ShardJob[] = shards.map((s) => ({
     version: 1,
     planId: id,
@@ -66,7 +74,10 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
     segments: s.segments,
     models,
     chipFiles,
+    chip,
     ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
     ...(s.index === 0 && missing.length ? { imagesWithoutRows: missing } : {}),
   }));
 
@@ -79,9 +90,11 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
         'PLAN_MISMATCH',
         `${out} already holds another sharded run (plan ${old.planId}, ${old.shards.length} shards): use another --out, or --force to replace it`,
       );
-    } else await rm(partsDir(out), { recursive: true, force: true });
+    } else if (options.mode === 'redis') await rm(partsDir(out), { recursive: true, force: true });
+    // static mode: the other shard processes are writing into parts/ right now; merge drops stale parts
   }
-  const plan = planRecord({ planId: id, out, boxes, mode: options.mode, queue: options.queue, models }, shards);
+  const planBoxes = options.mode === 'static' ? path.join(out, 'boxes.parquet') : boxes; // where shard processes publish it
+  const plan = planRecord({ planId: id, out, boxes: planBoxes, mode: options.mode, queue: options.queue, models }, shards);
   if (!reused) await writePlan(out, plan);
   return { plan: reused ? await readPlan(out) : plan, jobs, reused, missingImages: missing.length };
 }

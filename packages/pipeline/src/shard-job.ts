@@ -1,3 +1,4 @@
+import type { ChipOptions } from '@oidstream/chip-extract';
 import type { ShardSegment } from './shard-plan.js';
 
 /** What a worker needs to process one shard; travels as BullMQ job data (plain JSON). */
@@ -16,8 +17,13 @@ export interface ShardJob {
   chipFiles: boolean;
   /** Selected images no image file holds (shard 0 only): their boxes are reported as UNKNOWN_IMAGE, as in a single run. */
   imagesWithoutRows?: string[];
+  /** Chip cutting options (quality, padding, square, maxSide, minBoxSize), as for the chips stage. */
+  chip?: ChipOptions;
   /** Inference backend for classify (`auto`, `onnx`, `wasm`, `tfjs-node`). */
   backend?: string;
+  /** Images per predict() call and backend threads, as for the classify stage. */
+  batchSize?: number;
+  threads?: number;
 }
 
 /** Per-shard timings in ms. */

@@ -1,28 +1,11 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
-import { ParquetFileWriter, openParquet, readParquetRows } from '@oidstream/parquet-io';
+import { ParquetFileWriter, parquetColumns, readParquetRows } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
 import { ScaleOutError } from './scale-out-error.js';
 import { listPartFiles, partErrorsPath, partPath, partsDir, readPartMeta, readPlan } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
-
-/** Column spec of a Parquet file, read from its footer (the parts are self-describing). */
-export async function columnsOf(file: string): Promise<ColumnSpec[]> {
-  const source = await openParquet(file);
-  try {
-    return source.metadata.schema.slice(1).map((el) => {
-      const nullable = el.repetition_type !== 'REQUIRED';
-      let type: ColumnSpec['type'];
-      if (el.type === 'BYTE_ARRAY') type = el.converted_type === 'UTF8' || el.logical_type?.type === 'STRING' ? 'STRING' : 'BYTE_ARRAY';
-      else if (el.type === 'DOUBLE' || el.type === 'FLOAT' || el.type === 'INT32' || el.type === 'INT64' || el.type === 'BOOLEAN') type = el.type;
-      else throw new ScaleOutError('PART_SCHEMA_MISMATCH', `${file}: column ${el.name} has unsupported type ${String(el.type)}`);
-      return { name: el.name, type, nullable };
-    });
-  } finally {
-    await source.close();
-  }
-}
 
 /** Prediction columns of a part: the keys and each model's `<model>_label|_wnid|_score|_top5`. */
 export function predictionColumns(columns: readonly ColumnSpec[], modelNames: readonly string[]): ColumnSpec[] {
@@ -83,7 +66,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
   };
   if (options.list) return result;
 
-  const columns = await columnsOf(result.parts[0].path);
+  const columns = await parquetColumns(result.parts[0].path);
   const modelNames = plan.models.map((m) => m.split('=')[0]);
   const predCols = predictionColumns(columns, modelNames);
   const predOnly = new Set(predCols.map((c) => c.name).filter((n) => !['chip_id', 'ImageID', 'LabelName', 'DisplayName'].includes(n)));
@@ -96,7 +79,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
   try {
     for (let i = 0; i < result.parts.length; i++) {
       const part = result.parts[i];
-      if (JSON.stringify(await columnsOf(part.path)) !== want) {
+      if (JSON.stringify(await parquetColumns(part.path)) !== want) {
         throw new ScaleOutError('PART_SCHEMA_MISMATCH', `${part.path} has other columns than ${result.parts[0].path}`);
       }
       for await (const row of readParquetRows(part.path)) {

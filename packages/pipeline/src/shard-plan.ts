@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto';
-import { readParquetRows } from '@oidstream/parquet-io';
+import { statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { isValidImageId, readParquetRows, readRotationCsv } from '@oidstream/parquet-io';
 import { ScaleOutError } from './scale-out-error.js';
 
-/** Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. */
+/**
+ * Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. For an
+ * images/ folder (no pack step), rows are positions in the sorted file list and `files` / `rotations` give each
+ * image's file name and OID Rotation (read once at planning, so workers never scan the big rotation CSVs).
+ */
 export interface ShardSegment {
   path: string;
   rowStart: number;
   rowEnd: number;
   imageIds: string[];
+  files?: string[];
+  rotations?: Array<number | null>;
 }
 
 /** One unit of work: a contiguous slice of the selected images, in image-file order. */
@@ -24,6 +33,9 @@ export interface ImagePlace {
   file: number;
   row: number;
   imageId: string;
+  /** Folder sources: the file name and its Rotation. */
+  name?: string;
+  rotation?: number | null;
 }
 
 export interface ShardPlanOptions {
@@ -66,12 +78,17 @@ export function planShards(files: readonly string[], places: readonly ImagePlace
       throw new ScaleOutError('BAD_SHARD', 'image places must be sorted by file and row');
     }
     const shard = shards[Math.floor((i * count) / total)];
-    const last = shard.segments[shard.segments.length - 1];
-    if (last && last.path === files[p.file]) {
-      last.rowEnd = p.row + 1;
-      last.imageIds.push(p.imageId);
-    } else {
-      shard.segments.push({ path: files[p.file], rowStart: p.row, rowEnd: p.row + 1, imageIds: [p.imageId] });
+    let seg = shard.segments[shard.segments.length - 1];
+    if (seg && seg.path === files[p.file]) seg.rowEnd = p.row + 1;
+    else {
+      seg = { path: files[p.file], rowStart: p.row, rowEnd: p.row + 1, imageIds: [] };
+      if (p.name !== undefined) Object.assign(seg, { files: [], rotations: [] });
+      shard.segments.push(seg);
+    }
+    seg.imageIds.push(p.imageId);
+    if (seg.files) {
+      seg.files.push(p.name!);
+      seg.rotations!.push(p.rotation ?? null);
     }
     shard.images++;
   }
@@ -79,13 +96,33 @@ export function planShards(files: readonly string[], places: readonly ImagePlace
 }
 
 /**
- * Read the ImageID column of every image file (cheap: one thin column) and place each selected image.
+ * Place each selected image: read the ImageID column of every image Parquet file (cheap: one thin column), or list
+ * an images/ folder the way `pack` does (sorted names, `<ImageID>.<ext>`, first of duplicates wins) and look up the
+ * Rotation of its selected images in the rotation CSVs (later files win, as when pack reads them joined).
  * An ImageID stored twice is taken once (its first place), as a single-machine run would.
  */
-export async function locateImages(files: readonly string[], selected: ReadonlySet<string>): Promise<ImagePlace[]> {
+export async function locateImages(files: readonly string[], selected: ReadonlySet<string>, options: { rotationCsvs?: string[] } = {}): Promise<ImagePlace[]> {
   const places: ImagePlace[] = [];
   const seen = new Set<string>();
   for (let file = 0; file < files.length; file++) {
+    if (statSync(files[file]).isDirectory()) {
+      const found: ImagePlace[] = [];
+      const names = (await readdir(files[file])).sort();
+      for (let row = 0; row < names.length; row++) {
+        const ext = path.extname(names[row]);
+        const id = path.basename(names[row], ext).toLowerCase();
+        if (!isValidImageId(id) || seen.has(id)) continue;
+        seen.add(id);
+        if (selected.has(id)) found.push({ file, row, imageId: id, name: names[row], rotation: null });
+      }
+      const ids = new Set(found.map((p) => p.imageId));
+      for (const csv of options.rotationCsvs ?? []) {
+        const rot = await readRotationCsv(csv, ids);
+        for (const p of found) if (rot.has(p.imageId)) p.rotation = rot.get(p.imageId)!.rotation;
+      }
+      places.push(...found);
+      continue;
+    }
     let row = 0;
     for await (const r of readParquetRows(files[file], { columns: ['ImageID'] })) {
       const id = r.ImageID;

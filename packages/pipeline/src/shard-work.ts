@@ -1,33 +1,26 @@
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { extractChips, parquetImageSource, writeChipFile, errorToJson } from '@oidstream/chip-extract';
-import type { BoxRow, ChipRecord, ChipOptions, ImageRow, ImageSource } from '@oidstream/chip-extract';
-import { classifyRecords, openClassifier } from '@oidstream/keras-models';
+import type { BoxRow, ChipRecord, ImageRow, ImageSource } from '@oidstream/chip-extract';
 import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
-import { ParquetFileWriter, readParquetRowsByKey } from '@oidstream/parquet-io';
+import { ParquetFileWriter, parquetColumns, readParquetRowsByKey, sniffImageFormat } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
 import { writeFileAtomic } from './atomic-write.js';
 import { parseModelSpecs } from './model-choice.js';
 import { ScaleOutError } from './scale-out-error.js';
 import { partErrorsPath, partMetaPath, partPath } from './shard-files.js';
 import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
-import { columnsOf } from './shard-merge.js';
+import type { ShardSegment } from './shard-plan.js';
+import { CHIP_COLUMNS } from './stages/chips.js';
 import { predictionColumnSpecs } from './stages/classify.js';
 
 /** Images cut and classified per step: bounds a worker's memory whatever the shard size. */
 export const SHARD_WORK_DEFAULTS = { imagesPerStep: 64 } as const;
 
-/** Columns the chips stage adds to the box columns (chips.parquet contract). */
-const CHIP_COLUMNS: ColumnSpec[] = [
-  { name: 'chip_id', type: 'STRING' },
-  { name: 'chip', type: 'BYTE_ARRAY' },
-  { name: 'chip_width', type: 'INT32' },
-  { name: 'chip_height', type: 'INT32' },
-  { name: 'chip_path', type: 'STRING' },
-];
-
 /** Part columns: every chips.parquet column, then each model's prediction columns (the keys are already there). */
 export async function partColumns(boxesPath: string, modelNames: readonly string[]): Promise<ColumnSpec[]> {
-  const boxCols = await columnsOf(boxesPath);
+  const boxCols = await parquetColumns(boxesPath);
   const keys = new Set(['chip_id', 'ImageID', 'LabelName', 'DisplayName']);
   const modelCols = predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name));
   return [...boxCols, ...CHIP_COLUMNS, ...modelCols];
@@ -35,11 +28,12 @@ export async function partColumns(boxesPath: string, modelNames: readonly string
 
 // A worker child keeps its models loaded between shards: loading (and compiling for ONNX) is per process, not per shard.
 const models = new Map<string, Promise<ClassifierModel>>();
-function model(name: string, source: string, backend: string | undefined): Promise<ClassifierModel> {
-  const key = `${name}=${source}@${backend ?? 'auto'}`;
+function model(name: string, source: string, job: ShardJob): Promise<ClassifierModel> {
+  const key = `${name}=${source}@${job.backend ?? 'auto'}/${job.threads ?? ''}`;
   let m = models.get(key);
   if (!m) {
-    m = openClassifier({ name, source, backend: (backend ?? 'auto') as BackendChoice });
+    // imported here: chips-only shards never load an inference engine
+    m = import('@oidstream/keras-models').then((k) => k.openClassifier({ name, source, backend: (job.backend ?? 'auto') as BackendChoice, threads: job.threads }));
     m.catch(() => models.delete(key));
     models.set(key, m);
   }
@@ -53,6 +47,10 @@ function shardImageSource(job: ShardJob, timings: ShardTimings): ImageSource {
       for (const seg of job.segments) {
         const wanted = new Set(seg.imageIds.filter((id) => ids.has(id)));
         if (!wanted.size) continue;
+        if (seg.files) {
+          yield* folderImages(seg, wanted, timings);
+          continue;
+        }
         const source = parquetImageSource(seg.path);
         const it = source.fetch(wanted)[Symbol.asyncIterator]();
         for (;;) {
@@ -71,11 +69,31 @@ function shardImageSource(job: ShardJob, timings: ShardTimings): ImageSource {
   };
 }
 
+/**
+ * Images of a folder segment, read file by file as `pack` would: bytes that are no image are left out (their boxes
+ * become UNKNOWN_IMAGE, as after pack skipped them). A file that cannot be read fails the shard.
+ */
+async function* folderImages(seg: ShardSegment, wanted: ReadonlySet<string>, timings: ShardTimings): AsyncGenerator<ImageRow> {
+  for (let i = 0; i < seg.imageIds.length; i++) {
+    const id = seg.imageIds[i];
+    if (!wanted.has(id)) continue;
+    const t = performance.now();
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(seg.path, seg.files![i]));
+    } catch (err) {
+      throw new ScaleOutError('SHARD_INPUT_CORRUPT', `cannot read ${path.join(seg.path, seg.files![i])}: ${(err as Error).message}`, { cause: err });
+    }
+    timings.read += performance.now() - t;
+    if (!sniffImageFormat(bytes)) continue;
+    yield { ImageID: id, Rotation: seg.rotations?.[i] ?? null, image: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  }
+}
+
 export interface ShardWorkOptions {
   attempt?: number;
   /** Who ran it, for status (default host:pid). */
   worker?: string;
-  chip?: ChipOptions;
   imagesPerStep?: number;
 }
 
@@ -89,7 +107,8 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
   const ms: ShardTimings = { boxes: 0, read: 0, chips: 0, classify: 0, write: 0, total: 0 };
   const specs = parseModelSpecs(job.models);
   const columns = await partColumns(job.boxes, specs.map((s) => s.name));
-  const loaded = await Promise.all(specs.map((s) => model(s.name, s.source, job.backend)));
+  const loaded = await Promise.all(specs.map((s) => model(s.name, s.source, job)));
+  const classifyRecords = loaded.length ? (await import('@oidstream/keras-models')).classifyRecords : undefined;
 
   const ids = [...job.segments.flatMap((s) => s.imageIds), ...(job.imagesWithoutRows ?? [])];
   let t = performance.now();
@@ -114,16 +133,16 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
       t = performance.now();
       const readBefore = ms.read;
       const cut: ChipRecord[] = [];
-      for await (const r of extractChips(stepBoxes, source, options.chip)) {
+      for await (const r of extractChips(stepBoxes, source, job.chip ?? {})) {
         if (r.kind === 'chip') cut.push(r);
-        else errors.push(JSON.stringify({ stage: 'chips', shard: job.shard.id, ...errorToJson(r) }));
+        else errors.push(JSON.stringify({ stage: 'chips', ...errorToJson(r) })); // as the chips stage logs it
       }
       ms.chips += performance.now() - t - (ms.read - readBefore);
       let rows: Record<string, unknown>[] = cut.map((c) => ({ ...c.box, chip_id: c.chip_id, chip: c.chip, chip_width: c.chip_width, chip_height: c.chip_height, chip_path: c.chip_path }));
-      if (loaded.length && rows.length) {
+      if (classifyRecords && rows.length) {
         t = performance.now();
         const classified: Record<string, unknown>[] = [];
-        for await (const r of classifyRecords(rows, { models: loaded, inFlight: 2 })) classified.push(r);
+        for await (const r of classifyRecords(rows, { models: loaded, batchSize: job.batchSize, inFlight: Math.max(2, job.threads ?? 2) })) classified.push(r);
         rows = classified;
         ms.classify += performance.now() - t;
       }

@@ -13,7 +13,7 @@ const redisMissing = !findRedisServer();
 const reason = redisMissing ? 'redis-server not installed (apt-get install -y redis-server)' : !BUILT ? 'pipeline not built (npx nx run pipeline:build)' : '';
 
 // fast failure detection for the fault tests: a dead worker's shard is free again after ~2 s
-const FAST = ['--lock-duration', '2000', '--stalled-interval', '1000', '--exit-when-idle'];
+const FAST = ['--lock-duration', '2000', '--stalled-interval', '1000', '--exit-when-idle', '500'];
 
 describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let redis: LocalRedis;
@@ -57,7 +57,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     // enqueueing the same plan again adds nothing (stable job ids)
     expect((await enqueue(out, queue, ['--shards', '5'])).added).toBe(0);
 
-    const [a, b] = [worker(queue, ['--exit-when-idle']), worker(queue, ['--exit-when-idle'])];
+    const [a, b] = [worker(queue, ['--exit-when-idle', '500']), worker(queue, ['--exit-when-idle', '500'])];
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
     const done = [...a.events, ...b.events].filter((e) => e.event === 'completed');
@@ -118,8 +118,8 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const out = path.join(tmp, 'restart');
     const queue = `q${queueNo++}`;
     await enqueue(out, queue, ['--shards', '8']);
-    const a = worker(queue, ['--exit-when-idle']);
-    const b = worker(queue, ['--exit-when-idle']);
+    const a = worker(queue, ['--exit-when-idle', '500']);
+    const b = worker(queue, ['--exit-when-idle', '500']);
     await a.waitFor((e) => e.event === 'completed');
     await redis.stop({ save: true }); // SHUTDOWN SAVE: the queue survives, as with any persistent Redis
     await new Promise((r) => setTimeout(r, 1500));
@@ -152,7 +152,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     // corrupt the file on the shared filesystem (same size, garbage bytes)
     writeFileSync(bad, Buffer.alloc(statSync(bad).size, 0x5a));
 
-    const w = worker(queue, ['--exit-when-idle']);
+    const w = worker(queue, ['--exit-when-idle', '500']);
     expect(await w.exited).toBe(2); // SHARDS_FAILED
     expect(w.stderr).toContain('SHARDS_FAILED');
     const failed = w.events.filter((e) => e.event === 'failed');

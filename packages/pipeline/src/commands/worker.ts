@@ -44,9 +44,9 @@ export function registerWorker(program: Command): void {
     .option('--lock-duration <ms>', 'a shard whose worker stops renewing its lock this long is given to another worker', positiveInt('--lock-duration'), QUEUE_DEFAULTS.lockDurationMs)
     .option('--stalled-interval <ms>', 'how often to look for shards of dead workers', positiveInt('--stalled-interval'), QUEUE_DEFAULTS.stalledIntervalMs)
     .option('--max-stalled <n>', 'times a shard may be recovered from a dead worker before it fails', positiveInt('--max-stalled'), QUEUE_DEFAULTS.maxStalledCount)
-    .option('--exit-when-idle', 'leave once the queue has no waiting, delayed or running shards (batch jobs); default: serve until SIGTERM')
+    .option('--exit-when-idle [ms]', `leave once the queue has had no waiting, delayed or running shards for ms (default ${QUEUE_DEFAULTS.idleMs}; batch jobs); without it: serve until SIGTERM`)
     .option('--json', 'one JSON line per event on stdout')
-    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean; json?: boolean }) => {
+    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; json?: boolean }) => {
       const url = resolveRedisUrl(opts.redis);
       await checkRedis(url);
       const stop = new AbortController();
@@ -60,7 +60,8 @@ export function registerWorker(program: Command): void {
         lockDurationMs: opts.lockDuration,
         stalledIntervalMs: opts.stalledInterval,
         maxStalledCount: opts.maxStalled,
-        exitWhenIdle: opts.exitWhenIdle,
+        exitWhenIdle: opts.exitWhenIdle !== undefined,
+        idleMs: typeof opts.exitWhenIdle === 'string' ? positiveInt('--exit-when-idle')(opts.exitWhenIdle) : undefined,
         signal: stop.signal,
         onEvent: (e) => {
           if (opts.json) process.stdout.write(JSON.stringify({ ...e, at: new Date().toISOString() }) + '\n');

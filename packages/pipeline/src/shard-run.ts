@@ -1,0 +1,62 @@
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ScaleOutError } from './scale-out-error.js';
+import { readPartMeta } from './shard-files.js';
+import type { ShardResult } from './shard-job.js';
+import { publishOnce, setupShardedRun } from './shard-setup.js';
+import type { ShardRunOptions } from './shard-setup.js';
+import { processShard } from './shard-work.js';
+
+export interface ShardIndex {
+  /** 0-based: Kubernetes' JOB_COMPLETION_INDEX, AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX. */
+  index: number;
+  count: number;
+}
+
+/** `"3/8"` → { index: 3, count: 8 }; coded error otherwise. */
+export function parseShardArg(value: string): ShardIndex {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new ScaleOutError('BAD_SHARD', `--shard ${JSON.stringify(value)}: expected i/N with 0 ≤ i < N, e.g. 0/8`);
+  }
+  return { index, count };
+}
+
+export interface ShardRunResult extends ShardResult {
+  /** The part was complete from an earlier attempt of this index, and kept. */
+  reused: boolean;
+  classification?: { reason: string; hint: string };
+}
+
+/**
+ * Stateless shard mode (`oidstream run --shard i/N`, for Kubernetes Indexed Jobs and AWS Batch array jobs): no
+ * queue. Every process selects on its own (deterministic, into OUT/.oidstream/shard-i-of-N/), makes the same plan
+ * of exactly N shards, processes shard i into OUT/parts/part-<i>.parquet, and leaves. A rerun of a finished index
+ * keeps its part (unless `force`). `oidstream merge --out OUT` joins the parts once all N are done.
+ */
+export async function runShard(options: ShardRunOptions, shard: ShardIndex): Promise<ShardRunResult> {
+  if (!Number.isInteger(shard.index) || !Number.isInteger(shard.count) || shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    throw new ScaleOutError('BAD_SHARD', `shard ${shard.index}/${shard.count}: expected 0 ≤ i < N`);
+  }
+  const out = path.resolve(options.out);
+  const selectOut = path.join(out, '.oidstream', `shard-${shard.index}-of-${shard.count}`);
+  await mkdir(selectOut, { recursive: true });
+  const run = await setupShardedRun(options, { mode: 'static', selectOut, shards: shard.count });
+  const job = run.jobs[shard.index];
+  const done = options.force ? undefined : await readPartMeta(out, job.shard.id);
+  let result: ShardResult;
+  let reused = false;
+  if (done && done.planId === job.planId) {
+    result = done;
+    reused = true;
+  } else {
+    result = await processShard(job, { worker: `${os.hostname()}:${process.pid}` });
+  }
+  // the report of the merged run reads these from OUT, as after a single-machine run
+  await publishOnce(run.boxes, path.join(out, 'boxes.parquet'));
+  await publishOnce(run.summary, path.join(out, 'labels-summary.json'));
+  return { ...result, reused, ...(run.classification ? { classification: run.classification } : {}) };
+}
