@@ -19,18 +19,22 @@ function chip(r: ChipResult): ChipRecord {
   return r;
 }
 
-async function cutQuadrants(bytes: Uint8Array, rotation: unknown = null) {
-  const res = await cutImage(ID, bytes, rotation, [TL, TR, BL, BR].map((b, n) => ({ box: b, n })), o);
+/** The four quadrant boxes cut together (decode once, raw crops) and, when `single`, each alone (direct pipeline). */
+async function cutQuadrants(bytes: Uint8Array, rotation: unknown = null, single = false) {
+  const boxes = [TL, TR, BL, BR].map((b, n) => ({ box: b, n }));
+  const res = single
+    ? (await Promise.all(boxes.map((b) => cutImage(ID, bytes, rotation, [b], o)))).flat()
+    : await cutImage(ID, bytes, rotation, boxes, o);
   return Promise.all(res.map(async (r) => ({ c: chip(r), colour: await meanColour(chip(r).chip) })));
 }
 
 describe('cutImage: EXIF orientation', () => {
   // displayed picture 80×48 (not square, so a missed transpose shows up in the chip size)
-  for (const orientation of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    it(`orientation ${orientation}: boxes are cut from the picture as displayed`, async () => {
+  for (const orientation of [1, 2, 3, 4, 5, 6, 7, 8]) for (const single of [false, true]) {
+    it(`orientation ${orientation}, ${single ? 'one box per image' : 'four boxes per image'}: boxes are cut from the picture as displayed`, async () => {
       const bytes = await jpegWithOrientation(orientation, 80, 48);
       expect((await sharp(bytes).metadata()).orientation).toBe(orientation);
-      const out = await cutQuadrants(bytes);
+      const out = await cutQuadrants(bytes, null, single);
       const expected: RGB[] = [RED, GREEN, BLUE, YELLOW];
       out.forEach(({ c, colour }, i) => {
         expect(near(colour, expected[i]), `box ${i}: ${colour} vs ${expected[i]}`).toBe(true);
@@ -60,10 +64,14 @@ describe('cutImage: OID Rotation (counter-clockwise) turns chips upright', () =>
     };
     const got = [at(0.25, 0.25), at(0.75, 0.25), at(0.25, 0.75), at(0.75, 0.75)];
     got.forEach((g, i) => expect(near(g, colours[i] as RGB), `quadrant ${i}: ${g}`).toBe(true));
-    // a single-quadrant box: the chip of the TL quadrant, rotated
+    // a single-quadrant box: the chip of the TL quadrant, rotated — alone and next to another box
     const tl = chip((await cutImage(ID, bytes, rotation, [{ box: box(0, 0.5, 0, 0.5), n: 0 }], o))[0]);
     expect([tl.chip_width, tl.chip_height]).toEqual(size);
     expect(near(await meanColour(tl.chip), RED)).toBe(true);
+    const pair = await cutImage(ID, bytes, rotation, [{ box: box(0, 0.5, 0, 0.5), n: 0 }, { box: box(0, 1, 0, 1), n: 1 }], o);
+    expect([chip(pair[0]).chip_width, chip(pair[0]).chip_height]).toEqual(size);
+    expect(near(await meanColour(chip(pair[0]).chip), RED)).toBe(true);
+    expect([chip(pair[1]).chip_width, chip(pair[1]).chip_height]).toEqual([whole.chip_width, whole.chip_height]);
   });
 
   it('invalid Rotation is an error record per box', async () => {
@@ -89,6 +97,9 @@ describe('cutImage: pixel formats', () => {
     const bytes = await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer();
     const out = await cutQuadrants(bytes);
     expect(near(out[0].colour, [200, 10, 10])).toBe(true);
+    const alone = await cutQuadrants(bytes, null, true);
+    expect(near(alone[1].colour, [255, 255, 255])).toBe(true);
+    expect((await sharp(alone[1].c.chip).metadata()).channels).toBe(3);
     expect(near(out[1].colour, [255, 255, 255])).toBe(true); // transparent half
     const meta = await sharp(out[0].c.chip).metadata();
     expect([meta.format, meta.channels]).toEqual(['jpeg', 3]);
@@ -97,6 +108,8 @@ describe('cutImage: pixel formats', () => {
   it('16-bit PNG', async () => {
     const bytes = await rgb().toColourspace('rgb16').png().toBuffer();
     expect((await sharp(bytes).metadata()).depth).toBe('ushort');
+    const alone = await cutQuadrants(bytes, null, true);
+    expect(near(alone[2].colour, BLUE)).toBe(true);
     const out = await cutQuadrants(bytes);
     expect(near(out[2].colour, BLUE)).toBe(true);
     expect([out[2].c.chip_width, out[2].c.chip_height]).toEqual([26, 16]);
@@ -105,6 +118,8 @@ describe('cutImage: pixel formats', () => {
   it('grayscale JPEG', async () => {
     const bytes = await rgb().toColourspace('b-w').jpeg().toBuffer();
     expect((await sharp(bytes).metadata()).channels).toBe(1);
+    const alone = await cutQuadrants(bytes, null, true);
+    expect(alone[3].colour[0]).toBeGreaterThan(alone[2].colour[0]);
     const out = await cutQuadrants(bytes);
     const [r, g, b] = out[0].colour;
     expect(Math.abs(r - g) + Math.abs(g - b)).toBeLessThan(6); // still gray
@@ -114,12 +129,16 @@ describe('cutImage: pixel formats', () => {
   it('CMYK JPEG comes out as sRGB with the right colours', async () => {
     const bytes = await rgb().toColourspace('cmyk').jpeg().toBuffer();
     expect((await sharp(bytes).metadata()).space).toBe('cmyk');
-    const out = await cutQuadrants(bytes);
+    for (const single of [false, true]) {
+    const out = await cutQuadrants(bytes, null, single);
     // saturated sRGB primaries are out of the CMYK gamut: check hue (strongest/weakest channel), not exact values
     const strongest = (c: RGB) => c.indexOf(Math.max(...c));
     expect(out.map(({ colour }) => strongest(colour))).toEqual([0, 1, 2, 0]);
     expect(out[3].colour[1]).toBeGreaterThan(150); // yellow: red and green both high
     expect(out[3].colour[2]).toBeLessThan(100);
+    const meta = await sharp(out[0].c.chip).metadata();
+    expect([meta.space, meta.channels]).toEqual(['srgb', 3]);
+    }
   });
 
   it('quality and maxSide options', async () => {
@@ -132,6 +151,11 @@ describe('cutImage: pixel formats', () => {
 });
 
 describe('cutImage: bad bytes give one error record per box', () => {
+  it('truncated JPEG, one box', async () => {
+    const bytes = await quadrantJpeg(200, 200);
+    const res = await cutImage(ID, bytes.subarray(0, Math.floor(bytes.length / 2)), null, [{ box: BR, n: 0 }], o);
+    expect(res[0]).toMatchObject({ kind: 'error', code: 'BAD_IMAGE', chip_id: `${ID}_0` });
+  });
   it('truncated JPEG', async () => {
     const bytes = await quadrantJpeg(200, 200);
     const res = await cutImage(ID, bytes.subarray(0, Math.floor(bytes.length / 2)), null, [{ box: TL, n: 0 }, { box: TR, n: 1 }], o);

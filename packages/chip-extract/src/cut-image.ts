@@ -1,9 +1,9 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { boxToRegion } from './box-region.js';
 import { chipRelativePath } from './chip-path.js';
 import type { ChipErrorCode } from './errors.js';
 import type { ResolvedChipOptions } from './options.js';
-import type { BoxRow, ChipError, ChipResult } from './records.js';
+import type { BoxRow, ChipError, ChipRecord, ChipResult } from './records.js';
 
 /** One box to cut, with its stable index within its image. */
 export interface IndexedBox {
@@ -58,6 +58,7 @@ export async function cutImage(
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', 'image bytes are missing or empty'));
   }
+  if (boxes.length === 1) return [await cutSingle(imageId, bytes, boxes[0], angle, o)];
   let img: DecodedImage;
   try {
     img = await decodeImage(bytes, o.maxPixels);
@@ -78,24 +79,54 @@ export async function cutImage(
   return out;
 }
 
+/** One box: a single sharp pipeline straight from the encoded bytes (still one decode, no raw copy of the image). */
+async function cutSingle(imageId: string, bytes: Uint8Array, { box, n }: IndexedBox, angle: number, o: ResolvedChipOptions): Promise<ChipResult> {
+  let width: number;
+  let height: number;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata();
+    width = meta.autoOrient.width;
+    height = meta.autoOrient.height;
+    if (!width || !height) throw new Error('image has no size');
+  } catch (err) {
+    return fail(box, imageId, n, 'BAD_IMAGE', `cannot decode image: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const r = boxToRegion(box, width, height, o);
+  if ('code' in r) return fail(box, imageId, n, r.code, r.reason);
+  const p = sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: o.maxPixels })
+    .extract(r.region)
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb');
+  try {
+    return await encodeChip(p, imageId, box, n, angle, o);
+  } catch (err) {
+    return fail(box, imageId, n, 'BAD_IMAGE', `cannot decode image: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
 async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipResult> {
   const r = boxToRegion(box, img.width, img.height, o);
   if ('code' in r) return fail(box, imageId, n, r.code, r.reason);
   try {
-    let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).extract(r.region);
-    if (angle) p = p.rotate(angle);
-    if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-    const { data, info } = await p.jpeg({ quality: o.quality }).toBuffer({ resolveWithObject: true });
-    return {
-      kind: 'chip',
-      box,
-      chip_id: `${imageId}_${n}`,
-      chip: data,
-      chip_width: info.width,
-      chip_height: info.height,
-      chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
-    };
+    const p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).extract(r.region);
+    return await encodeChip(p, imageId, box, n, angle, o);
   } catch (err) {
     return fail(box, imageId, n, 'ENCODE_FAILED', `cannot cut or encode chip: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipRecord> {
+  let p = pipeline;
+  if (angle) p = p.rotate(angle);
+  if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
+  const { data, info } = await p.jpeg({ quality: o.quality }).toBuffer({ resolveWithObject: true });
+  return {
+    kind: 'chip',
+    box,
+    chip_id: `${imageId}_${n}`,
+    chip: data,
+    chip_width: info.width,
+    chip_height: info.height,
+    chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
+  };
 }

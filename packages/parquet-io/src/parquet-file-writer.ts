@@ -97,6 +97,9 @@ export class ParquetFileWriter {
       name: c.name,
       data: this.buffers[i] as ColumnSource['data'],
       codec: c.type === 'BYTE_ARRAY' ? this.opts.binaryCodec : this.opts.codec,
+      // binary payloads (images, chips) are unique: skip hashing them for a dictionary that would not pay off,
+      // and keep each value in its own data page range for key-selective reads
+      encoding: c.type === 'BYTE_ARRAY' ? 'PLAIN' : undefined,
       // min/max of image bytes is meaningless and costs a copy
       statistics: c.type !== 'BYTE_ARRAY',
     }));

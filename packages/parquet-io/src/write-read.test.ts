@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,8 @@ describe('writeParquet + readParquetRows', () => {
       rowGroupBytes: 1_000_000,
     });
     expect((await parquetInfo(file)).rowGroups).toBe(4);
+    // binary columns are stored PLAIN (no dictionary even for identical values): each value in its own page range
+    expect(statSync(file).size).toBeGreaterThan(40 * 100_000);
   });
 
   it('ParquetFileWriter: abort leaves no file; bad values throw coded errors', async () => {
