@@ -168,6 +168,18 @@ describe('compileKerasToOnnx', () => {
     expect(await onnxVsTfjs(model)).toBeLessThan(2e-5);
   });
 
+  it('Cropping2D (NASNet) and PReLU', async () => {
+    const inp = tf.input({ shape: [9, 8, 3] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c' }).apply(inp) as T;
+    x = tf.layers.cropping2D({ cropping: [[1, 0], [2, 1]], name: 'crop' }).apply(x) as T;
+    x = tf.layers.prelu({ name: 'prelu' }).apply(x) as T;
+    x = tf.layers.cropping2D({ cropping: 1, name: 'crop_sym' }).apply(x) as T;
+    x = tf.layers.prelu({ sharedAxes: [1, 2], name: 'prelu_shared' }).apply(x) as T;
+    const model = tf.model({ inputs: inp, outputs: tf.layers.flatten({ name: 'flat' }).apply(x) as T });
+    randomize(model, 17);
+    expect(await onnxVsTfjs(model)).toBeLessThan(1e-5);
+  });
+
   it('a layer it cannot map is a coded error naming the layer, and createRunner(auto) falls back to tfjs', async () => {
     const inp = tf.input({ shape: [8, 8, 3] });
     let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }).apply(inp) as T;

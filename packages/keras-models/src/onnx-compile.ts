@@ -541,6 +541,34 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
         const onnxAxis = rank === 4 ? [0, 2, 3, 1][kAxis] : kAxis;
         return { name: b.add('Softmax', [materialize(x)], base, [attr.int('axis', onnxAxis)]), shape: x.shape };
       }
+      case 'PReLU': {
+        const x = one();
+        const alpha = need(layerWeights(layer.name), 'alpha', layer.name);
+        let dims = alpha.shape;
+        let data = alpha.data;
+        if (dims.length === 3) {
+          // Keras stores alpha as [H, W, C] (shared axes as 1); the graph is NCHW.
+          const [h, w, ch] = dims;
+          data = new Float32Array(alpha.data.length);
+          for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let c2 = 0; c2 < ch; c2++) data[(c2 * h + y) * w + xx] = alpha.data[(y * w + xx) * ch + c2];
+          dims = [ch, h, w];
+        }
+        return { name: b.add('PRelu', [materialize(x), b.floatInit(`${layer.name}_alpha`, dims, data)], base), shape: x.shape };
+      }
+      case 'Cropping2D': {
+        const x = rank4(one());
+        if ((c.data_format ?? 'channels_last') !== 'channels_last') throw unsupported(`layer ${layer.name}: data_format ${c.data_format}`);
+        const p = c.cropping;
+        let t: number, bo: number, l: number, r: number;
+        if (typeof p === 'number') [t, bo, l, r] = [p, p, p, p];
+        else if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'number') [t, bo, l, r] = [p[0], p[0], p[1], p[1]];
+        else if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) [t, bo, l, r] = [p[0][0], p[0][1], p[1][0], p[1][1]];
+        else throw unsupported(`layer ${layer.name}: cropping ${JSON.stringify(p)}`);
+        const END = 2 ** 53 - 1; // "to the end" for Slice
+        const name = b.add('Slice', [materialize(x), b.int64s([t, l]), b.int64s([bo ? -bo : END, r ? -r : END]), b.int64s([2, 3])], base);
+        const [n, h, w, ch] = x.shape;
+        return { name, shape: [n, h === null ? null : h - t - bo, w === null ? null : w - l - r, ch] };
+      }
       case 'Rescaling': {
         const x = one();
         const scale = Number(c.scale ?? 1);
