@@ -59,7 +59,7 @@ describe('loadKerasModel from a directory', () => {
     expect(await codeOf(loadKerasModel(path.join(root, 'nope')))).toBe('MODEL_NOT_FOUND');
     expect(await codeOf(loadKerasModel(root))).toBe('MODEL_NOT_FOUND'); // a dir without model.json
     expect(await codeOf(loadKerasModel(path.join(root, 'nope.h5')))).toBe('MODEL_NOT_FOUND');
-    expect(await codeOf(loadKerasModel(path.join(root, 'model.keras')))).toBe('BAD_OPTION');
+    expect(await codeOf(loadKerasModel(path.join(root, 'model.keras')))).toBe('MODEL_NOT_FOUND');
     const missing = await variant('missing', (j) => j.weightsManifest[0].paths.push('group1-shard4of3'));
     expect(await codeOf(loadKerasModel(missing))).toBe('SHARD_MISSING');
     const broken = path.join(root, 'broken');

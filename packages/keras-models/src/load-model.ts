@@ -40,10 +40,7 @@ export async function loadKerasModel(source: string, options: LoadModelOptions =
     const loaded = await loadModelDir(dir);
     return { ...loaded, source };
   }
-  if (/\.(h5|hdf5)$/i.test(source)) return loadH5(source, options);
-  if (/\.keras$/i.test(source)) {
-    throw new KerasModelsError('BAD_OPTION', `${source}: Keras 3 .keras archives are not supported; save the model as .h5 or convert it with tensorflowjs_converter`);
-  }
+  if (/\.(h5|hdf5|keras)$/i.test(source)) return loadH5(source, options); // the h5 loader explains .keras (zip) files
   return loadModelDir(source);
 }
 
