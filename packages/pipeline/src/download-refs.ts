@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { DownloadError } from './download-error.js';
 import type { ImageRef } from './download-plan.js';
+import { selectBoxes } from './stages/select.js';
+import type { SelectOptions } from './stages/select.js';
 
 /**
  * ImageIDs from a text file: one per line, optionally `ImageID,Subset` or `Subset/ImageID`
@@ -32,5 +34,18 @@ export async function* imageRefsFromBoxes(file: string): AsyncGenerator<ImageRef
     if (seen.has(id)) continue;
     seen.add(id);
     yield { ImageID: id };
+  }
+}
+
+/**
+ * The images the selection needs: distinct ImageIDs of the selected boxes (an image labelled with a class but without
+ * a box of it yields no chip, so it is not fetched).
+ */
+export async function* imageRefsFromSelection(options: SelectOptions): AsyncGenerator<ImageRef> {
+  const seen = new Set<string>();
+  for await (const box of selectBoxes(options)) {
+    if (seen.has(box.ImageID)) continue;
+    seen.add(box.ImageID);
+    yield { ImageID: box.ImageID };
   }
 }

@@ -21,8 +21,8 @@ export type Fault =
   | 'wrong-bytes'; // 200 with another valid JPEG (its MD5 differs)
 
 export interface FaultServerOptions {
-  /** URL path (e.g. `/train/0a1b….jpg`) → bytes. */
-  files: ReadonlyMap<string, Uint8Array>;
+  /** URL path (e.g. `/train/0a1b….jpg`) → bytes (a Map, or anything with a `get`, e.g. bytes made on the fly). */
+  files: Pick<ReadonlyMap<string, Uint8Array>, 'get'>;
   faults?: ReadonlyMap<string, readonly Fault[]>;
   slowMs?: number;
   /** Delay before every response (ms), to make a run last long enough to be interrupted. */

@@ -1,12 +1,23 @@
 import type { Command } from 'commander';
+import { collect, numberIn } from '../cli-values.js';
 import { DownloadError } from '../download-error.js';
-import { imageRefsFromBoxes, readIdList } from '../download-refs.js';
+import { imageRefsFromBoxes, imageRefsFromSelection, readIdList } from '../download-refs.js';
+import { SELECT_DEFAULTS } from '../stages/select.js';
 import { progressReporter } from '../download-progress.js';
 import { DOWNLOAD_DEFAULTS, downloadImages } from '../stages/download.js';
 import type { ImageRef } from '../download-plan.js';
 
 interface DownloadFlags {
   data?: string;
+  classes?: string[];
+  under?: string[];
+  minConfidence?: string;
+  minBoxSize?: string;
+  excludeGroupOf?: boolean;
+  excludeDepiction?: boolean;
+  excludeOccluded?: boolean;
+  excludeTruncated?: boolean;
+  excludeInside?: boolean;
   out: string;
   ids?: string;
   boxes?: string;
@@ -15,6 +26,7 @@ interface DownloadFlags {
   concurrency: string;
   timeout: string;
   retries: string;
+  backoff: string;
   maxBytes: string;
   partBytes: string;
   retryMissing?: boolean;
@@ -32,14 +44,24 @@ export function registerDownload(program: Command): void {
     .command('download')
     .description('Fetch the selected images (Open Images S3, OriginalURL or thumbnails) into images.parquet: retries, verification, resumable')
     .requiredOption('--out <images.parquet>', 'output Parquet file; download-errors.jsonl is written beside it')
-    .option('--data <dir>', 'OID data dir: images-with-rotation CSVs (URLs, MD5, Rotation, License, Author) and annotation CSVs (split of each image)')
-    .option('--boxes <boxes.parquet>', 'download the images of this select output')
-    .option('--ids <file>', 'download the ImageIDs listed in this file (one per line, optionally "split/ImageID" or "ImageID,split")')
+    .option('--data <dir>', 'OID data dir: runs the selection on it (unless --boxes/--ids), and reads its images-with-rotation CSVs (URLs, MD5, Rotation, License, Author)')
+    .option('--classes <names>', 'selection: display names or MIDs, comma-separated; repeatable (default: the six big cats)', collect)
+    .option('--under <name>', 'selection: every class below this one in the hierarchy; repeatable', collect)
+    .option('--min-confidence <p>', `selection: keep image labels with Confidence > p (default ${SELECT_DEFAULTS.minConfidence})`)
+    .option('--exclude-group-of', 'selection: drop boxes with IsGroupOf = 1')
+    .option('--exclude-depiction', 'selection: drop boxes with IsDepiction = 1')
+    .option('--exclude-occluded', 'selection: drop boxes with IsOccluded = 1')
+    .option('--exclude-truncated', 'selection: drop boxes with IsTruncated = 1')
+    .option('--exclude-inside', 'selection: drop boxes with IsInside = 1')
+    .option('--min-box-size <f>', 'selection: drop boxes narrower or lower than this fraction of the image (0–1)')
+    .option('--boxes <boxes.parquet>', 'instead of selecting: the images of this select output')
+    .option('--ids <file>', 'instead of selecting: the ImageIDs in this file (one per line, optionally "split/ImageID" or "ImageID,split")')
     .option('--source <s3|original|thumbnail>', 'where to fetch from', DOWNLOAD_DEFAULTS.source)
     .option('--base-url <url>', 'base of the S3 layout <base>/<split>/<ImageID>.jpg', DOWNLOAD_DEFAULTS.baseUrl)
     .option('--concurrency <n>', 'requests in flight', String(DOWNLOAD_DEFAULTS.concurrency))
     .option('--timeout <ms>', 'per-request timeout, first byte to last', String(DOWNLOAD_DEFAULTS.timeoutMs))
     .option('--retries <n>', 'retries on 429/5xx/reset/timeout/bad bytes (404/403 are never retried)', String(DOWNLOAD_DEFAULTS.retries))
+    .option('--backoff <ms>', 'first retry delay; doubles per retry, with jitter', String(DOWNLOAD_DEFAULTS.backoffMs))
     .option('--max-bytes <n>', 'largest image accepted; bounds memory at about concurrency × max-bytes', String(DOWNLOAD_DEFAULTS.maxBytes))
     .option('--part-bytes <n>', 'image bytes per committed part (the unit a resumed run keeps)', String(DOWNLOAD_DEFAULTS.partBytes))
     .option('--retry-missing', 'ask again for images an earlier run found missing (404/403)')
@@ -50,7 +72,20 @@ export function registerDownload(program: Command): void {
       let images: Iterable<ImageRef> | AsyncIterable<ImageRef>;
       if (flags.ids) images = await readIdList(flags.ids);
       else if (flags.boxes) images = imageRefsFromBoxes(flags.boxes);
-      else throw new DownloadError('BAD_OPTION', 'say which images to fetch: --boxes <boxes.parquet> (from `oidstream select`) or --ids <file>');
+      else if (flags.data) {
+        images = imageRefsFromSelection({
+          data: flags.data,
+          classes: flags.classes,
+          under: flags.under,
+          minConfidence: numberIn('--min-confidence', flags.minConfidence, 0, 1),
+          minBoxSize: numberIn('--min-box-size', flags.minBoxSize, 0, 1),
+          excludeGroupOf: flags.excludeGroupOf,
+          excludeDepiction: flags.excludeDepiction,
+          excludeOccluded: flags.excludeOccluded,
+          excludeTruncated: flags.excludeTruncated,
+          excludeInside: flags.excludeInside,
+        });
+      } else throw new DownloadError('BAD_OPTION', 'say which images to fetch: --data <dir> (runs the selection), --boxes <boxes.parquet> or --ids <file>');
       const summary = await downloadImages({
         images,
         out: flags.out,
@@ -60,6 +95,7 @@ export function registerDownload(program: Command): void {
         concurrency: int('--concurrency', flags.concurrency, 1),
         timeoutMs: int('--timeout', flags.timeout, 1),
         retries: int('--retries', flags.retries, 0),
+        backoffMs: int('--backoff', flags.backoff, 0),
         maxBytes: int('--max-bytes', flags.maxBytes, 1),
         partBytes: int('--part-bytes', flags.partBytes, 1),
         retryMissing: Boolean(flags.retryMissing),

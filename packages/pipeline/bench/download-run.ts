@@ -1,0 +1,22 @@
+// One benchmark download in its own process, so its peak RSS is the downloader's alone. Options: a JSON file named by argv[2].
+import { readFileSync } from 'node:fs';
+import { downloadImages } from '../src/stages/download.js';
+import type { DownloadOptions } from '../src/stages/download.js';
+
+function peakRssBytes(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
+}
+
+const options = JSON.parse(readFileSync(process.argv[2], 'utf8')) as DownloadOptions;
+const t0 = performance.now();
+let fetchEndMs = 0;
+const summary = await downloadImages({
+  ...options,
+  onProgress: (e) => {
+    if (e.phase === 'merge' && !fetchEndMs) fetchEndMs = performance.now() - t0;
+  },
+  progressIntervalMs: 60_000,
+});
+const totalMs = performance.now() - t0;
+process.stdout.write(JSON.stringify({ summary, totalMs, fetchMs: fetchEndMs, peakRss: peakRssBytes() }) + '\n');
