@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BackendChoice, LoadedKerasModel, ModelRunner } from './backend.js';
 import { createRunner } from './create-runner.js';
+import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
 import { decodeTopK, loadClassIndex, type ClassIndex, type ClassIndexOptions, type Prediction } from './imagenet.js';
 import { loadKerasModel, type LoadModelOptions } from './load-model.js';
@@ -122,7 +123,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number
 
 /** Resolved options, checked once. */
 export function resolveClassifyOptions(options: ClassifyOptions): Required<Omit<ClassifyOptions, keyof DecodeOptions>> & DecodeOptions {
-  const o = { ...CLASSIFY_DEFAULTS, ...options };
+  const o = withDefaults(CLASSIFY_DEFAULTS, options);
   if (!Array.isArray(o.models) || o.models.length === 0) throw new KerasModelsError('BAD_OPTION', 'classify needs at least one model');
   const seen = new Set<string>();
   for (const m of o.models) {

@@ -165,6 +165,7 @@ describe('ClassifyTransform / classifyRecords', () => {
     ).rejects.toMatchObject({ code: 'BAD_IMAGE' });
     await expect(classifyBatch([{ chip_id: 'x' }], { models: [tiny] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     expect(() => new ClassifyTransform({ models: [tiny], batchSize: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    expect(() => new ClassifyTransform({ models: [tiny], batchSize: undefined, inFlight: undefined })).not.toThrow(); // undefined = default
     expect(() => new ClassifyTransform({ models: [] })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => new ClassifyTransform({ models: [tiny, tiny] })).toThrow(/twice/);
     await expect(openClassifier({ name: 'bad-name', source: modelDir })).rejects.toMatchObject({ code: 'BAD_OPTION' });

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { KerasModelTopology } from './backend.js';
+import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
 
 /**
@@ -91,7 +92,7 @@ export function resizeNearest(src: Uint8Array, sw: number, sh: number, dw: numbe
  * nearest sampling; other filters use sharp's kernels (close to, not identical with, Pillow's).
  */
 export async function decodeResize(bytes: Uint8Array, size: [number, number], options: DecodeOptions = {}): Promise<Uint8Array> {
-  const { interpolation, autoOrient } = { ...DECODE_DEFAULTS, ...options };
+  const { interpolation, autoOrient } = withDefaults(DECODE_DEFAULTS, options);
   const kernel = KERNEL[interpolation] as (typeof KERNEL)[Interpolation] | undefined;
   if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
   const [h, w] = size;

@@ -122,4 +122,19 @@ describe.skipIf(!haveShared)('classify stage on real chips with the real MobileN
     expect(rows.filter((r) => r.mobilenet_label === 'tiger').length).toBeGreaterThanOrEqual(3); // the first rows are the Kaggle tigers
     expect(events.at(-1)).toMatchObject({ type: 'end', stage: 'classify', done: 6, total: 6 });
   }, 120_000);
+
+  it('writes an empty predictions.parquet for an empty chips.parquet', async () => {
+    const chips = path.join(root, 'empty-chips.parquet');
+    await writeParquet(chips, [{ name: 'chip_id', type: 'STRING' }, { name: 'chip', type: 'BYTE_ARRAY' }], []);
+    const result = await classifyStage({
+      chips,
+      models: [{ name: 'm', source: path.join(shared, 'models', 'mobilenet_v1_0.75_224') }],
+      out: path.join(root, 'empty-run'),
+      backend: 'wasm',
+      threads: 1,
+      classIndex: path.join(shared, 'models', 'imagenet_class_index.json'),
+    });
+    expect(result.rows).toBe(0);
+    expect((await parquetInfo(result.file)).columns).toContain('m_top5');
+  }, 60_000);
 });
