@@ -108,7 +108,7 @@ describe('fetchImage against a faulty local server', () => {
 
 describe('fault classification (one attempt each)', () => {
   let server: FaultServer;
-  const list: Fault[] = ['reset', 'truncate', 'slow', 'stall', 'http503', 'http429', 'http404', 'http403'];
+  const list: Fault[] = ['reset', 'truncate', 'slow', 'stall', 'http503', 'http429', 'http404', 'http403', 'unavailable'];
   beforeAll(async () => {
     const [img] = [...(await makeJpegs(1, { width: 64, height: 48, noise: true })).values()];
     server = await startFaultServer({
@@ -134,6 +134,7 @@ describe('fault classification (one attempt each)', () => {
       http429: 'RETRY_HTTP',
       http404: 'MISSING!',
       http403: 'MISSING!',
+      unavailable: 'MISSING!',
     });
   });
 

@@ -47,7 +47,7 @@ describe('download survives kill -9', () => {
       [`/train/${ids[40]}.jpg`, ['reset', 'ok'] as const],
       [`/train/${ids[50]}.jpg`, ['http404'] as const],
     ]);
-    server = await startFaultServer({ files, faults: new Map([...faults].map(([k, v]) => [k, [...v]])), delayMs: 25 });
+    server = await startFaultServer({ files, faults: new Map([...faults].map(([k, v]) => [k, [...v]])), delayMs: 60 });
   });
   afterAll(async () => {
     await server?.close();

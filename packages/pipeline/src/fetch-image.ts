@@ -2,7 +2,7 @@ import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 
 /**
  * Why one attempt (or, finally, one image) failed. Stable strings: they end up in download-errors.jsonl.
- * - MISSING: 404/403/410 — the file is gone (Flickr originals disappear); never retried.
+ * - MISSING: 404/403/410, or a redirect to Flickr's "photo unavailable" placeholder — the file is gone; never retried.
  * - HTTP: another 4xx — a request the server will never accept; never retried.
  * - TOO_LARGE: the body is over the cap; never retried.
  * - RETRY_HTTP: 429/5xx/408; TIMEOUT; RESET (connection dropped); TRUNCATED (fewer bytes than Content-Length);
@@ -95,6 +95,11 @@ export async function fetchOnce(url: string, options: FetchImageOptions): Promis
         return { ok: false, reason: 'RETRY_HTTP', detail, status, permanent: false, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
       }
       return { ok: false, reason: 'HTTP', detail, status, permanent: true };
+    }
+    // Flickr answers a deleted photo with a redirect to a placeholder image that would pass every byte check.
+    if (response.redirected && /photo_unavailable|image_unavailable/i.test(response.url)) {
+      await response.body?.cancel().catch(() => undefined);
+      return { ok: false, reason: 'MISSING', detail: `redirected to placeholder ${response.url}`, status: response.status, permanent: true };
     }
     const declared = response.headers.get('content-length');
     const declaredLength = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;

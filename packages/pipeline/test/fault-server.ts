@@ -2,6 +2,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+// A 1×1 PNG.
+const PLACEHOLDER = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
 /**
  * What the server does on one request for a path. A path's fault list is consumed one entry per request; the last
  * entry repeats (['http503', 'ok'] = 503 once, then the image; ['http404'] = always 404).
@@ -18,7 +21,8 @@ export type Fault =
   | 'slow' // headers only after `slowMs`
   | 'stall' // headers and half the body, then nothing for `slowMs`
   | 'not-image' // 200 with a text body
-  | 'wrong-bytes'; // 200 with another valid JPEG (its MD5 differs)
+  | 'wrong-bytes' // 200 with another valid JPEG (its MD5 differs)
+  | 'unavailable'; // 302 to /photo_unavailable.png, a valid placeholder image (what Flickr does for deleted photos)
 
 export interface FaultServerOptions {
   /** URL path (e.g. `/train/0a1b….jpg`) → bytes (a Map, or anything with a `get`, e.g. bytes made on the fly). */
@@ -37,6 +41,8 @@ export interface FaultServer {
   hits: Map<string, number>;
   /** Complete successful responses per path. */
   served: Map<string, number>;
+  /** Most requests open at the same time. */
+  peakActive: () => number;
   close(): Promise<void>;
 }
 
@@ -58,6 +64,11 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const n = hits.get(urlPath) ?? 0;
     hits.set(urlPath, n + 1);
+    if (urlPath === '/photo_unavailable.png') {
+      const png = options.otherImage ?? PLACEHOLDER;
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.byteLength }).end(png);
+      return;
+    }
     const body = options.files.get(urlPath);
     const list = options.faults?.get(urlPath) ?? ['ok'];
     const fault: Fault = body ? list[Math.min(n, list.length - 1)] : 'http404';
@@ -106,12 +117,20 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
         res.end(text);
         return;
       }
+      case 'unavailable':
+        res.writeHead(302, { location: '/photo_unavailable.png' }).end();
+        return;
       case 'wrong-bytes':
         return sendImage(options.otherImage ?? image.subarray().reverse());
     }
   };
 
+  let active = 0;
+  let peak = 0;
   const server: Server = createServer((req, res) => {
+    active++;
+    peak = Math.max(peak, active);
+    res.on('close', () => active--);
     if (options.delayMs) later(options.delayMs, () => handle(req, res));
     else handle(req, res);
   });
@@ -121,6 +140,7 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
     baseUrl: `http://127.0.0.1:${port}`,
     hits,
     served,
+    peakActive: () => peak,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();

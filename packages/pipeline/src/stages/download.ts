@@ -4,11 +4,10 @@ import { DownloadErrorLog, readErrorLog } from '../download-error-log.js';
 import type { DownloadErrorRecord } from '../download-error-log.js';
 import { PartStore } from '../download-parts.js';
 import { checkBaseUrl, checkSource, DEFAULT_BASE_URL, planDownloads } from '../download-plan.js';
-import type { DownloadSource, DownloadTask, ImageRef } from '../download-plan.js';
+import type { DownloadSource, ImageRef } from '../download-plan.js';
 import type { DownloadProgressEvent } from '../download-progress.js';
-import { fetchImage } from '../fetch-image.js';
+import { fetchImages } from '../fetch-images.js';
 import { findImageMetaFiles, findSubsetsInAnnotations, readImageMeta } from '../read-image-meta.js';
-import { verifyImage } from '../verify-image.js';
 
 export interface DownloadOptions {
   /** The images to fetch (e.g. the distinct ImageIDs of the selection). Subset may be omitted when `data` can tell it. */
@@ -175,21 +174,23 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   const ticker = o.onProgress ? setInterval(emit, o.progressIntervalMs) : undefined;
   ticker?.unref();
 
-  const fetchOne = async (task: DownloadTask): Promise<void> => {
-    stats.inFlight++;
-    try {
-      const result = await fetchImage(task.url, {
-        timeoutMs: o.timeoutMs,
-        maxBytes: o.maxBytes,
-        retries: Math.floor(o.retries),
-        backoffMs: o.backoffMs,
-        maxBackoffMs: o.maxBackoffMs,
-        verify: (bytes) => verifyImage(bytes, task.md5 ?? undefined),
-        signal: o.signal,
-        headers: { 'user-agent': o.userAgent },
-        random: o.random,
-        onRetry: () => void stats.retries++,
-      });
+  let merged: { rows: number; merged: boolean } = { rows: 0, merged: false };
+  try {
+    const outcomes = fetchImages(todo, {
+      concurrency: o.concurrency,
+      timeoutMs: o.timeoutMs,
+      maxBytes: o.maxBytes,
+      retries: Math.floor(o.retries),
+      backoffMs: o.backoffMs,
+      maxBackoffMs: o.maxBackoffMs,
+      signal: o.signal,
+      headers: { 'user-agent': o.userAgent },
+      random: o.random,
+      onStart: () => void stats.inFlight++,
+      onRetry: () => void stats.retries++,
+    });
+    for await (const { task, result } of outcomes) {
+      stats.inFlight--;
       if (result.ok) {
         store.add({
           ImageID: task.imageId,
@@ -217,21 +218,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
           time: new Date().toISOString(),
         });
       }
-    } finally {
-      stats.inFlight--;
     }
-  };
-
-  let merged: { rows: number; merged: boolean } = { rows: 0, merged: false };
-  try {
-    let next = 0;
-    const worker = async () => {
-      while (next < todo.length) {
-        if (o.signal?.aborted) throw o.signal.reason;
-        await fetchOne(todo[next++]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.concurrency, Math.max(todo.length, 1)) }, worker));
     phase = 'merge';
     emit();
     merged = await store.merge({ rowGroupBytes: o.partBytes });
