@@ -58,7 +58,7 @@ export async function classifyInParts(o: ClassifyPartsOptions): Promise<Classify
       if (models.length === 0) {
         // Models load only when a part needs them: a fully resumed stage never pays for it.
         for (const spec of o.models) {
-          const m = await openClassifier({ name: spec.name, source: spec.source, backend: o.backend, threads: o.threads, onWarning: o.onWarning, onProgress: o.onWarning });
+          const m = await openClassifier({ name: spec.name, source: spec.source, backend: o.backend ?? "auto", onWarning: o.onWarning, onProgress: o.onWarning, ...(o.threads ? { threads: o.threads } : {}) });
           models.push(m);
           backends[m.name] = m.runner.backend;
         }
@@ -68,7 +68,9 @@ export async function classifyInParts(o: ClassifyPartsOptions): Promise<Classify
       const input = part.rowEnd > part.rowStart ? readParquetRows(o.chips, { columns: readCols, rowStart: part.rowStart, rowEnd: part.rowEnd }) : [];
       const progress = o.progress;
       async function* slim() {
-        for await (const r of classifyRecords(input, { models, batchSize: o.batchSize, inFlight: Math.max(2, o.threads ?? 2) })) {
+        // undefined would override the package defaults: pass only what was given
+        const opts = { models, inFlight: Math.max(2, o.threads ?? 2), ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
+        for await (const r of classifyRecords(input, opts)) {
           progress?.add(1);
           delete r.chip; // the bytes stay in chips.parquet
           yield r;

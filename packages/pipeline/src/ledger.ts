@@ -100,9 +100,13 @@ export class Ledger {
     await this.save();
   }
 
-  /** Forget a stage and every stage after it (their inputs changed). */
+  /**
+   * A stage is about to run: forget its own record and everything recorded for the stages after it (their inputs
+   * will change). Its own finished parts stay: its inputs are unchanged, or an earlier stage's run dropped them.
+   */
   async invalidateFrom(order: readonly string[], stage: string): Promise<void> {
-    for (const s of order.slice(order.indexOf(stage))) {
+    delete this.data.stages[stage];
+    for (const s of order.slice(order.indexOf(stage) + 1)) {
       delete this.data.stages[s];
       delete this.data.parts[s];
     }

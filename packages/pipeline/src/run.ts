@@ -1,0 +1,195 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
+import type { BackendChoice } from '@oidstream/keras-models';
+import type { ChipOptions } from '@oidstream/chip-extract';
+import { classifyInParts, removeParts } from './classify-parts.js';
+import { inspectDataDir, type DataDirLayout } from './data-dir.js';
+import { chooseModels, type ModelChoice } from './model-choice.js';
+import { cliProgressSink, type ProgressSink } from './progress.js';
+import { writeReport } from './report.js';
+import { RunContext } from './run-context.js';
+import { RUN_FILES, runPath } from './run-files.js';
+import { chipsStage } from './stages/chips.js';
+import { packStage } from './stages/pack.js';
+import { selectStage } from './stages/select.js';
+
+/** Options of `oidstream run`: every stage's options in one object; defaults in RUN_DEFAULTS. */
+export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
+  data: string;
+  out: string;
+  /** `name=source` (dir | model.json | URL | .h5). None → hosted MobileNet if reachable, else classify is skipped. */
+  models?: string[];
+  classes?: string;
+  under?: string;
+  minConfidence?: number;
+  excludeGroupOf?: boolean;
+  excludeDepiction?: boolean;
+  excludeOccluded?: boolean;
+  excludeTruncated?: boolean;
+  excludeInside?: boolean;
+  /** select: minimum normalised box side. */
+  minBoxSize?: number;
+  /** chips: boxes smaller than this many pixels become errors. */
+  minChipSize?: number;
+  chipFiles?: boolean;
+  backend?: BackendChoice;
+  batchSize?: number;
+  threads?: number;
+  /** Chips per classify part (the unit of resume inside classify). */
+  classifyPartRows?: number;
+  force?: boolean;
+  /** Progress sink; default: bars on a TTY, JSON lines with `json`, plain lines otherwise. */
+  progress?: ProgressSink;
+  json?: boolean;
+  /** Probe the network for the hosted MobileNet when no model is given (default true unless OIDSTREAM_OFFLINE=1). */
+  probeNetwork?: boolean;
+  onWarning?: (message: string) => void;
+}
+
+export const RUN_DEFAULTS = { minConfidence: 0.99, chipFiles: true, backend: 'auto' as BackendChoice, classifyPartRows: 2000 };
+
+/** Ledger stages in chain order (the report is always redrawn, so it is not one of them). */
+export const STAGES = ['classes', 'select', 'pack', 'chips', 'classify'] as const;
+
+export interface RunResult {
+  out: string;
+  report: string;
+  runJson: string;
+  classification: ModelChoice['skipped'] | undefined;
+  counts: Record<string, number>;
+}
+
+/** The arguments that decide the outputs: a rerun with other values is refused (or --force). */
+function outputArgs(o: RunOptions): Record<string, unknown> {
+  return {
+    data: path.resolve(o.data), models: o.models ?? [], classes: o.classes ?? null, under: o.under ?? null,
+    minConfidence: o.minConfidence ?? RUN_DEFAULTS.minConfidence, excludeGroupOf: !!o.excludeGroupOf, excludeDepiction: !!o.excludeDepiction,
+    excludeOccluded: !!o.excludeOccluded, excludeTruncated: !!o.excludeTruncated, excludeInside: !!o.excludeInside,
+    minBoxSize: o.minBoxSize ?? null, minChipSize: o.minChipSize ?? null, quality: o.quality ?? null, padding: o.padding ?? null,
+    square: !!o.square, maxSide: o.maxSide ?? null, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+  };
+}
+
+/**
+ * `oidstream run`: classes → select → pack (when the data dir has an images/ folder) → chips → classify → report.
+ * Each stage commits its outputs atomically and is recorded in OUT/.oidstream/ledger.json, so a rerun after a
+ * kill continues where the run stopped (classify resumes per part of chips); `force` starts over.
+ */
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const out = path.resolve(o.out);
+  const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
+  const keyArgs = outputArgs(o);
+  const run = await RunContext.open(out, { ...keyArgs, out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
+  const record = run.recorder.record;
+  try {
+    const layout = await inspectDataDir(o.data);
+
+    // 1. classes: resolve the names now, so a typo fails before any scan.
+    await run.stage('classes', 'classes', async (progress) => {
+      const { catalog, hierarchy } = loadMetadata(layout.metadata);
+      const classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy });
+      progress.set(classes.length);
+      return { outputs: [], counts: { classes: classes.length }, note: classes.map((c) => c.DisplayName).join(', ') };
+    });
+
+    // 2. select: labels → selected images → their boxes (boxes.parquet, labels-summary.json).
+    const select = await run.stage('select', 'boxes', async (progress) => {
+      const r = await selectStage({
+        data: o.data, out, classes: o.classes, under: o.under, minConfidence: o.minConfidence ?? RUN_DEFAULTS.minConfidence,
+        excludeGroupOf: o.excludeGroupOf, excludeDepiction: o.excludeDepiction, excludeOccluded: o.excludeOccluded,
+        excludeTruncated: o.excludeTruncated, excludeInside: o.excludeInside, minBoxSize: o.minBoxSize,
+      });
+      progress.set(r.boxes);
+      return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes } };
+    });
+    run.noteCounts(select.counts);
+
+    // 3. pack: only when images come as a folder; an images.parquet in the data dir is used as it is.
+    const imagesParquet = layout.imagesParquet ?? runPath(out, 'images');
+    await run.stage('pack', 'images', async (progress) => {
+      if (layout.imagesParquet) return { outputs: [], status: 'skipped', note: `using ${layout.imagesParquet}` };
+      const rotation = await mergedRotationCsv(layout, out);
+      const r = await packStage({ images: layout.imagesFolder!, rotation, out: imagesParquet, onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
+      progress.set(r.packed);
+      return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
+    });
+
+    // 4. chips: decode each selected image once, cut every box (chips.parquet, chips/, errors.jsonl).
+    const chips = await run.stage('chips', 'chips', async (progress) => {
+      const r = await chipsStage({
+        boxes: runPath(out, 'boxes'), images: imagesParquet, out, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+        quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize,
+      });
+      progress.set(r.chips);
+      run.recorder.addErrors('chips', r.errors);
+      return { outputs: [RUN_FILES.chips, RUN_FILES.errors], counts: { chips: r.chips, chipErrors: r.errors } };
+    });
+    run.noteCounts(chips.counts);
+
+    // 5. classify: every chip through every model, in resumable parts; skipped (with a hint) when no model can be had.
+    const choice = await chooseModels(o.models ?? [], { probeNetwork: o.probeNetwork });
+    record.models = choice.models;
+    record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
+    const classify = await run.stage('classify', 'chips', async (progress) => {
+      if (choice.skipped) return { outputs: [], status: 'skipped', note: choice.skipped.reason };
+      const r = await classifyInParts({
+        out, chips: runPath(out, 'chips'), models: choice.models, ledger: run.ledger, backend: o.backend ?? RUN_DEFAULTS.backend,
+        batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
+      });
+      const backends = Object.entries(r.backends).map(([m, b]) => `${m}: ${b}`).join(', ');
+      return {
+        outputs: [RUN_FILES.predictions], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
+        note: backends || 'all parts from an earlier run',
+      };
+    });
+    await removeParts(out, 'classify');
+    run.noteCounts(classify.counts);
+    if (!choice.skipped) {
+      record.classification = { status: 'done' };
+      record.backend = classify.note;
+    }
+
+    // 6. report: always redrawn (cheap). run.json is closed first so the page shows the finished run.
+    await run.recorder.finish('done');
+    const t0 = performance.now();
+    const reportStage = run.progress.stage('report', 'charts');
+    const report = await writeReport(out);
+    reportStage.set(report.charts.length);
+    reportStage.end('done');
+    record.stages.push({ name: 'report', status: 'done', startedAt: new Date().toISOString(), ms: Math.round(performance.now() - t0), counts: { charts: report.charts.length / 2 } });
+    await run.recorder.save();
+    return { out, report: runPath(out, 'report'), runJson: runPath(out, 'runJson'), classification: choice.skipped, counts: record.counts };
+  } catch (err) {
+    await run.recorder.finish('failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** OID ships one rotation CSV per split; pack takes one file, so they are joined (one header) under OUT/.oidstream. */
+async function mergedRotationCsv(layout: DataDirLayout, out: string): Promise<string | undefined> {
+  if (layout.rotationCsvs.length <= 1) return layout.rotationCsvs[0];
+  const file = path.join(out, RUN_FILES.work, 'images-with-rotation.csv');
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  try {
+    for (const [i, csv] of layout.rotationCsvs.entries()) {
+      let first = true;
+      for await (const line of createInterface({ input: createReadStream(csv, 'utf8'), crlfDelay: Infinity })) {
+        if (first && i > 0) {
+          first = false;
+          continue; // header of a later file
+        }
+        first = false;
+        if (line !== '') await fh.write(line + '\n');
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  return file;
+}
