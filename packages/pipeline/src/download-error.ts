@@ -3,9 +3,7 @@ export type DownloadErrorCode =
   | 'BAD_OPTION' // a flag value out of range or malformed
   | 'BAD_SOURCE' // --source is not s3|original|thumbnail
   | 'NO_URL' // --source original/thumbnail but no images-with-rotation CSV row gives the URL
-  | 'NO_SUBSET' // the split of an ImageID is unknown, so its S3 path cannot be built
-  | 'BAD_CSV' // an images-with-rotation CSV lacks a required column
-  | 'BAD_PARTS'; // the resume directory holds files that are not ours
+  | 'BAD_CSV'; // an images-with-rotation CSV lacks a required column
 
 export class DownloadError extends Error {
   readonly code: DownloadErrorCode;
