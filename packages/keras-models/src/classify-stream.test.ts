@@ -138,6 +138,22 @@ describe('ClassifyTransform / classifyRecords', () => {
     }
   });
 
+  it('runs several models with different input sizes and preprocessing side by side', async () => {
+    const dir = path.join(root, 'tiny_densenet');
+    await saveModelDir(await makeTinyModel('tiny_densenet', 12), dir, 1);
+    const dense = await openClassifier({ name: 'dense', source: dir, backend: 'wasm', threads: 1 });
+    try {
+      expect(dense.preprocessing).toBe('torch');
+      expect(dense.runner.inputSize).toEqual([12, 12]);
+      const both = await classifyBatch(records().slice(0, 6), { models: [tiny, dense], batchSize: 3 });
+      const alone = await classifyBatch(records().slice(0, 6), { models: [dense] });
+      expect(both.map((r) => r.dense_top5)).toEqual(alone.map((r) => r.dense_top5));
+      expect(both.every((r) => typeof r.tiny_label === 'string' && typeof r.dense_label === 'string')).toBe(true);
+    } finally {
+      await closeClassifier(dense);
+    }
+  });
+
   it('keeps a bounded queue: a stalled consumer stops intake', async () => {
     let pulled = 0;
     async function* source() {

@@ -5,12 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 export const TINY_CLASSES = 1000;
 export const TINY_SIZE = 8;
 
-/** A small real Keras-style model (conv → GAP → dense softmax over 1000 classes) on 8×8 RGB input. */
-export async function makeTinyModel(name = 'tiny_mobilenet'): Promise<tf.Sequential> {
+/** A small real Keras-style model (conv → GAP → dense softmax over 1000 classes) on size×size RGB input (default 8). */
+export async function makeTinyModel(name = 'tiny_mobilenet', size = TINY_SIZE): Promise<tf.Sequential> {
   await tf.setBackend('cpu');
   tf.env().set('PROD', true);
   const model = tf.sequential({ name });
-  model.add(tf.layers.conv2d({ inputShape: [TINY_SIZE, TINY_SIZE, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }));
+  model.add(tf.layers.conv2d({ inputShape: [size, size, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }));
   model.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
   model.add(tf.layers.dense({ units: TINY_CLASSES, activation: 'softmax', name: 'predictions', kernelInitializer: tf.initializers.randomNormal({ seed: 2 }) }));
   return model;
