@@ -104,14 +104,16 @@ export interface ShardWorkOptions {
  */
 export async function processShard(job: ShardJob, options: ShardWorkOptions = {}): Promise<ShardResult> {
   const t0 = performance.now();
-  const ms: ShardTimings = { boxes: 0, read: 0, chips: 0, classify: 0, write: 0, total: 0 };
+  const ms: ShardTimings = { models: 0, boxes: 0, read: 0, chips: 0, classify: 0, write: 0, total: 0 };
   const specs = parseModelSpecs(job.models);
   const columns = await partColumns(job.boxes, specs.map((s) => s.name));
+  let t = performance.now();
   const loaded = await Promise.all(specs.map((s) => model(s.name, s.source, job)));
+  ms.models = performance.now() - t;
   const classifyRecords = loaded.length ? (await import('@oidstream/keras-models')).classifyRecords : undefined;
 
   const ids = [...job.segments.flatMap((s) => s.imageIds), ...(job.imagesWithoutRows ?? [])];
-  let t = performance.now();
+  t = performance.now();
   const boxesById = new Map<string, BoxRow[]>();
   for await (const row of readParquetRowsByKey(job.boxes, 'ImageID', new Set(ids))) {
     const id = row.ImageID as string;
@@ -142,7 +144,7 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
       if (classifyRecords && rows.length) {
         t = performance.now();
         const classified: Record<string, unknown>[] = [];
-        for await (const r of classifyRecords(rows, { models: loaded, batchSize: job.batchSize, inFlight: Math.max(2, job.threads ?? 2) })) classified.push(r);
+        for await (const r of classifyRecords(rows, { models: loaded, inFlight: Math.max(2, job.threads ?? 2), ...(job.batchSize ? { batchSize: job.batchSize } : {}) })) classified.push(r);
         rows = classified;
         ms.classify += performance.now() - t;
       }

@@ -21,7 +21,7 @@ function describe(e: WorkerEvent): string | undefined {
     case 'completed': {
       const r = e.result;
       const s = (ms: number) => (ms / 1000).toFixed(2);
-      return `shard ${e.shard}: ${r.images} images, ${r.chips} chips in ${s(r.ms.total)} s (boxes ${s(r.ms.boxes)}, read ${s(r.ms.read)}, chips ${s(r.ms.chips)}, classify ${s(r.ms.classify)}, write ${s(r.ms.write)}) → ${r.part}`;
+      return `shard ${e.shard}: ${r.images} images, ${r.chips} chips in ${s(r.ms.total)} s (models ${s(r.ms.models)}, boxes ${s(r.ms.boxes)}, read ${s(r.ms.read)}, chips ${s(r.ms.chips)}, classify ${s(r.ms.classify)}, write ${s(r.ms.write)}) → ${r.part}`;
     }
     case 'failed':
       return `shard ${e.shard}: attempt ${e.attempt}/${e.attempts} failed${e.willRetry ? ', will retry' : ''}: ${e.reason}`;
