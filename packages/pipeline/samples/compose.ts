@@ -3,7 +3,7 @@
  * `oidstream run`. Run it: `npx tsx --conditions=@oidstream/source packages/pipeline/samples/compose.ts <data dir> <out dir> [model]`
  * (or import `composeByHand`). Every step is an async iterable that pulls from the one before: memory stays flat.
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { boxColumns, loadMetadata, selectClasses, toBoxRecord, type ColumnIndex, type BoxColumn } from '@oidstream/oid-labels';
 import { scanCsvFiles } from '@oidstream/oid-join';
@@ -29,6 +29,7 @@ export interface ComposeResult {
 
 export async function composeByHand(data: string, out: string, model?: string): Promise<ComposeResult> {
   const annotations = path.join(data, 'annotations');
+  mkdirSync(out, { recursive: true });
   const files = (suffix: string) => readdirSync(annotations).filter((f) => f.endsWith(suffix)).sort().map((f) => path.join(annotations, f));
 
   // 1. Classes: the six big cats (oid-labels).
@@ -58,8 +59,16 @@ export async function composeByHand(data: string, out: string, model?: string): 
   await writeParquet(boxesFile, BOX_SPEC, boxes());
 
   // 4. Images into Parquet (parquet-io), then chips cut from them, each image decoded once (chip-extract).
+  // OID ships one rotation CSV per split; packImages reads one, so they are joined here (one header).
+  const rotation = files('-images-with-rotation.csv');
+  const rotationCsv = rotation.length ? path.join(out, 'images-with-rotation.csv') : undefined;
+  if (rotationCsv) {
+    const [first, ...rest] = rotation.map((f) => readFileSync(f, 'utf8').replace(/\r?\n$/, ''));
+    const bodies = rest.map((t) => (t.includes('\n') ? t.slice(t.indexOf('\n') + 1) : '')).filter((t) => t !== '');
+    writeFileSync(rotationCsv, [first, ...bodies].join('\n') + '\n');
+  }
   const imagesFile = path.join(out, 'images.parquet');
-  await packImages({ imagesDir: path.join(data, 'images'), out: imagesFile });
+  await packImages({ imagesDir: path.join(data, 'images'), out: imagesFile, rotationCsv });
   let errors = 0;
   async function* chips() {
     for await (const r of extractChips(readParquetRows(boxesFile), parquetImageSource(imagesFile))) {
