@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_ORDER, type BackendChoice } from '@oidstream/keras-models';
+import { BACKEND_ORDER, PREPROCESS_MODES, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models';
 import { PipelineError } from '../errors.js';
 import { parseModelSpecs } from '../model-choice.js';
 import { cliProgressSink, Progress } from '../progress.js';
@@ -24,14 +24,23 @@ export function registerClassify(program: Command): void {
     .requiredOption('--out <dir>', 'output directory')
     .option('--batch-size <n>', 'images per inference batch', '16')
     .option('--threads <n>', 'inference threads / worker threads (default: all cores)')
+    .option('--preprocessing <name=mode>', `override a model's preprocess_input mode: name=${PREPROCESS_MODES.join('|')} (repeatable; default: chosen by model)`, collect, [])
     .option('--class-index <file>', 'imagenet_class_index.json (default: beside the model, ~/.keras/models, or downloaded there)')
     .option('--model-cache <dir>', 'cache for models given as URLs (default ~/.cache/oidstream/models)')
     .option('--json', 'print the result (and progress) as JSON lines on stdout')
-    .action(async (opts: { chips: string; model: string[]; backend: string; out: string; batchSize: string; threads?: string; classIndex?: string; modelCache?: string; json?: boolean }) => {
+    .action(async (opts: { chips: string; model: string[]; preprocessing: string[]; backend: string; out: string; batchSize: string; threads?: string; classIndex?: string; modelCache?: string; json?: boolean }) => {
       const models = parseModelSpecs(opts.model);
       if (models.length === 0) throw new PipelineError('NO_MODEL', 'classify needs at least one --model name=<dir|url|.h5>');
       if (opts.backend !== 'auto' && !BACKEND_ORDER.includes(opts.backend as never)) {
         throw new PipelineError('BAD_OPTION', `--backend ${JSON.stringify(opts.backend)}: use auto, ${BACKEND_ORDER.join(', ')}`);
+      }
+      const preprocessing: Record<string, PreprocessMode> = {};
+      for (const v of opts.preprocessing) {
+        const [name, mode] = v.split('=');
+        if (!models.some((m) => m.name === name) || !PREPROCESS_MODES.includes(mode as PreprocessMode)) {
+          throw new PipelineError('BAD_OPTION', `--preprocessing ${JSON.stringify(v)}: expected <model name>=${PREPROCESS_MODES.join('|')} for a --model name`);
+        }
+        preprocessing[name] = mode as PreprocessMode;
       }
       const result = await classifyStage({
         chips: opts.chips,
@@ -41,6 +50,7 @@ export function registerClassify(program: Command): void {
         batchSize: positiveInt('--batch-size', opts.batchSize),
         threads: positiveInt('--threads', opts.threads),
         classIndex: opts.classIndex,
+        preprocessing,
         modelCache: opts.modelCache,
         progress: new Progress(cliProgressSink(Boolean(opts.json))),
         onWarning: (m) => process.stderr.write(`oidstream classify: ${m}\n`),
