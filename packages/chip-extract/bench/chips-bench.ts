@@ -39,6 +39,15 @@ function measure(cmd: string, args: string[], env: Record<string, string> = {}):
   return { ...parsed, rssMB: rss ? Number(rss[1]) / 1024 : NaN };
 }
 
+// run against the TypeScript sources of the workspace packages, not a possibly stale dist/
+if (!(process.env.NODE_OPTIONS ?? '').includes('@oidstream/source')) {
+  const r = spawnSync(tsx, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@oidstream/source`.trim() },
+  });
+  process.exit(r.status ?? 1);
+}
+
 const py = python();
 console.log(`chips bench — ${new Date().toISOString()}, ${process.versions.node}, cores: ${(await import('node:os')).cpus().length}`);
 const rows: string[] = [];

@@ -50,17 +50,49 @@ export async function* extractChips(
 }
 
 async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, o: ResolvedChipOptions): AsyncGenerator<ChipResult> {
-  const inflight: Promise<ChipResult[]>[] = [];
+  // Up to `concurrency` images are cut at once and a finished one frees its slot at once (no head-of-line wait);
+  // results still come out in source order, with at most `window` images started ahead of the oldest unfinished.
+  const window = o.concurrency * 4;
+  const pending: Array<{ done: boolean; result: ChipResult[] }> = [];
+  let running = 0;
+  let signal = deferred();
   const seen = new Set<string>();
-  for await (const row of images.fetch(new Set(batch.keys()))) {
-    const id = row.ImageID;
-    const boxes = batch.get(id);
-    if (!boxes || seen.has(id)) continue; // duplicate image rows: the first one wins
-    seen.add(id);
-    inflight.push(cutImage(id, row.image, row.Rotation, boxes, o));
-    if (inflight.length >= o.concurrency) yield* await inflight.shift()!;
+  const rows = images.fetch(new Set(batch.keys()))[Symbol.asyncIterator]();
+  let sourceDone = false;
+  try {
+    while (!sourceDone || pending.length) {
+      while (!sourceDone && running < o.concurrency && pending.length < window) {
+        const next = await rows.next();
+        if (next.done) {
+          sourceDone = true;
+          break;
+        }
+        const row = next.value;
+        const id = row.ImageID;
+        const boxes = batch.get(id);
+        if (!boxes || seen.has(id)) continue; // duplicate image rows: the first one wins
+        seen.add(id);
+        const slot = { done: false, result: [] as ChipResult[] };
+        pending.push(slot);
+        running++;
+        // cutImage never rejects: bad input becomes error records
+        void cutImage(id, row.image, row.Rotation, boxes, o).then((result) => {
+          slot.result = result;
+          slot.done = true;
+          running--;
+          signal.resolve();
+        });
+      }
+      while (pending.length && pending[0].done) yield* pending.shift()!.result;
+      if (pending.length && !pending[0].done && (sourceDone || running >= o.concurrency || pending.length >= window)) {
+        const s = signal;
+        await s.promise;
+        if (signal === s) signal = deferred();
+      }
+    }
+  } finally {
+    if (!sourceDone) await rows.return?.();
   }
-  while (inflight.length) yield* await inflight.shift()!;
   for (const [id, boxes] of batch) {
     if (seen.has(id)) continue;
     const why = images.unreadable?.get(id);
@@ -75,6 +107,12 @@ async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, 
       };
     }
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** Node object-mode stream face: write box rows, read ChipRecord | ChipError objects. */

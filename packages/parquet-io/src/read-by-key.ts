@@ -8,6 +8,8 @@ export interface KeyedReadOptions {
   columns?: string[];
   /** Merge two matching row runs when fewer than this many rows lie between them (default 0: only adjacent rows). */
   maxGapRows?: number;
+  /** Split runs of matching rows into reads of at most this many rows (default 64): bounds memory for wide rows. */
+  maxRunRows?: number;
   /**
    * Called when the rows of a matching range cannot be read (e.g. a corrupt page), with the keys in it;
    * the range is then skipped and reading goes on. Without it the error is thrown.
@@ -67,6 +69,7 @@ export class KeyedRead implements AsyncIterable<ParquetRow> {
       const wanted = (this.options.columns ?? source.columnNames).filter((c) => c !== this.key);
       const outputOrder = this.options.columns ?? source.columnNames;
       const maxGap = this.options.maxGapRows ?? 0;
+      const maxRun = Math.max(1, this.options.maxRunRows ?? 64);
       for (const [gs, ge] of rowGroupRanges(source)) {
         if (gs === ge || this.keys.size === 0) continue;
         const before = source.bytesRead;
@@ -79,7 +82,7 @@ export class KeyedRead implements AsyncIterable<ParquetRow> {
           if (typeof k !== 'string' || !this.keys.has(k)) continue;
           const r = gs + i;
           const last = runs[runs.length - 1];
-          if (last && r - last[1] <= maxGap) last[1] = r + 1;
+          if (last && r - last[1] <= maxGap && r + 1 - last[0] <= maxRun) last[1] = r + 1;
           else runs.push([r, r + 1]);
         }
         for (const [s, e] of runs) {

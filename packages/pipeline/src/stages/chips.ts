@@ -76,6 +76,7 @@ export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStage
   const errors = await ErrorLog.open(errorsFile, 'chips');
   let boxes = 0;
   let chips = 0;
+  const createdDirs = new Set<string>();
   try {
     async function* boxRows(): AsyncGenerator<BoxRow> {
       for await (const row of readParquetRows(options.boxes)) {
@@ -85,7 +86,7 @@ export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStage
     }
     for await (const r of extractChips(boxRows(), images, options)) {
       if (r.kind === 'chip') {
-        if (chipFiles) await writeChipFile(options.out, r);
+        if (chipFiles) await writeChipFile(options.out, r, createdDirs);
         writer.write({ ...r.box, chip_id: r.chip_id, chip: r.chip, chip_width: r.chip_width, chip_height: r.chip_height, chip_path: r.chip_path });
         chips++;
       } else {
