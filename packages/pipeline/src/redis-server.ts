@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,13 +43,38 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function ping(port: number): Promise<boolean> {
+/** TLS files for a server started with `tls`: the CA clients must trust, and the server's key pair. */
+export interface LocalRedisTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+function cliArgs(port: number, o: { password?: string; tls?: LocalRedisTls }): string[] {
+  const args = ['-h', '127.0.0.1', '-p', String(port)];
+  if (o.password) args.push('--no-auth-warning', '-a', o.password);
+  if (o.tls) args.push('--tls', '--cacert', o.tls.ca);
+  return args;
+}
+
+async function ping(args: string[]): Promise<boolean> {
   try {
-    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping']);
+    const { stdout } = await run('redis-cli', [...args, 'ping']);
     return stdout.trim() === 'PONG';
   } catch {
     return false;
   }
+}
+
+/** A throw-away CA and a server certificate for 127.0.0.1 (openssl CLI), for TLS tests. */
+export async function makeTestTls(dir: string): Promise<LocalRedisTls> {
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (...a: string[]) => run('openssl', a);
+  await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=oidstream test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('server.pem'));
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -65,7 +90,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000)
  * Start redis-server daemonized on a free loopback port, persistence off (`--save '' --appendonly no`).
  * Snapshots happen only on an explicit `stop({ save: true })`, which the restart test uses.
  */
-export async function startLocalRedis(options: { port?: number } = {}): Promise<LocalRedis> {
+export async function startLocalRedis(options: { port?: number; password?: string; tls?: LocalRedisTls } = {}): Promise<LocalRedis> {
   if (!findRedisServer()) {
     throw new ScaleOutError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
   }
@@ -73,21 +98,27 @@ export async function startLocalRedis(options: { port?: number } = {}): Promise<
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oidstream-redis-'));
   const pidfile = path.join(dir, 'redis.pid');
   const start = async () => {
-    await run('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--pidfile', pidfile,
+    const args = [
+      '--bind', '127.0.0.1', '--daemonize', 'yes', '--pidfile', pidfile,
       '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', path.join(dir, 'redis.log'),
-    ]);
-    await waitFor(() => ping(port), `redis-server on port ${port}`);
+    ];
+    if (options.tls) {
+      args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key,
+        '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no');
+    } else args.push('--port', String(port));
+    if (options.password) args.push('--requirepass', options.password);
+    await run('redis-server', args);
+    await waitFor(() => ping(cliArgs(port, options)), `redis-server on port ${port}`);
   };
   const stop = async ({ save = false } = {}) => {
     const pid = readPid(pidfile);
-    await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'shutdown', save ? 'save' : 'nosave']).catch(() => undefined);
+    await run('redis-cli', [...cliArgs(port, options), 'shutdown', save ? 'save' : 'nosave']).catch(() => undefined);
     await waitFor(async () => pid === undefined || !alive(pid), `redis-server ${pid} to exit`);
   };
   await start();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     dir,
     stop,
     start,

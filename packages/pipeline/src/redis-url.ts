@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { ScaleOutError } from './scale-out-error.js';
 
 /** Loopback by default: a queue must never be exposed on a public interface by accident. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const REDIS_URL_ENV = 'OIDSTREAM_REDIS_URL';
+/** PEM file of a private CA that signed the Redis server's TLS certificate (rediss:// URLs). */
+export const REDIS_CA_ENV = 'OIDSTREAM_REDIS_CA';
 
 /** The Redis URL to use: the flag, else $OIDSTREAM_REDIS_URL, else the loopback default. */
 export function resolveRedisUrl(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -13,11 +17,11 @@ export function resolveRedisUrl(flag?: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * ioredis options for `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS; the server name is checked
- * against the host, extra CAs come from NODE_EXTRA_CA_CERTS). BullMQ needs `maxRetriesPerRequest: null` so blocking
- * calls survive a Redis restart instead of failing after 20 retries.
+ * ioredis options for `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS, certificate checked against
+ * the host; a private CA from $OIDSTREAM_REDIS_CA or NODE_EXTRA_CA_CERTS). BullMQ needs `maxRetriesPerRequest: null`
+ * so blocking calls survive a Redis restart instead of failing after 20 retries.
  */
-export function parseRedisUrl(url: string): RedisOptions {
+export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisOptions {
   let u: URL;
   try {
     u = new URL(url);
@@ -44,7 +48,17 @@ export function parseRedisUrl(url: string): RedisOptions {
   };
   if (u.username) options.username = decodeURIComponent(u.username);
   if (u.password) options.password = decodeURIComponent(u.password);
-  if (u.protocol === 'rediss:') options.tls = { servername: host };
+  if (u.protocol === 'rediss:') {
+    options.tls = net.isIP(host) ? {} : { servername: host }; // SNI takes names only
+    const caFile = env[REDIS_CA_ENV];
+    if (caFile) {
+      try {
+        options.tls.ca = readFileSync(caFile);
+      } catch (err) {
+        throw new ScaleOutError('BAD_REDIS_URL', `$${REDIS_CA_ENV}: cannot read ${caFile}: ${(err as Error).message}`);
+      }
+    }
+  }
   return options;
 }
 
