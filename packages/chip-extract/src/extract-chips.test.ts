@@ -83,6 +83,17 @@ describe('extractChips', () => {
     expect(out.map((r) => r.kind)).toEqual(['chip', 'chip']);
   });
 
+  it('images.parquet without a Rotation column works; without an image column is a coded error', async () => {
+    const file = path.join(dir, 'norot.parquet');
+    const rows = await images(2);
+    await writeParquet(file, [{ name: 'ImageID', type: 'STRING' }, { name: 'image', type: 'BYTE_ARRAY' }], rows.map(({ ImageID, image }) => ({ ImageID, image })));
+    const out = await collect(extractChips([box(0), box(1)], parquetImageSource(file)));
+    expect(out.map((r) => r.kind)).toEqual(['chip', 'chip']);
+    const noImage = path.join(dir, 'noimage.parquet');
+    await writeParquet(noImage, [{ name: 'ImageID', type: 'STRING' }], [{ ImageID: id(0) }]);
+    await expect(collect(extractChips([box(0)], parquetImageSource(noImage)))).rejects.toMatchObject({ code: 'UNKNOWN_COLUMN' });
+  });
+
   it('from images.parquet, a corrupt page costs only the images in it', async () => {
     const rows = await images(5);
     // make each image findable in the file (bytes after the JPEG end marker are ignored by decoders)

@@ -1,4 +1,4 @@
-import { readParquetRowsByKey } from '@oidstream/parquet-io';
+import { ParquetIoError, parquetInfo, readParquetRowsByKey } from '@oidstream/parquet-io';
 import type { KeyedReadStats } from '@oidstream/parquet-io';
 import type { ImageRow } from './records.js';
 
@@ -19,12 +19,23 @@ export interface ParquetImageSource extends ImageSource {
 export function parquetImageSource(filePath: string): ParquetImageSource {
   const unreadable = new Map<string, string>();
   const stats = { bytesRead: 0, fileBytes: 0, keyColumnBytes: 0, matchedRows: 0 };
+  let columns: string[] | undefined;
   return {
     unreadable,
     stats,
     async *fetch(ids: ReadonlySet<string>) {
+      if (!columns) {
+        const info = await parquetInfo(filePath);
+        for (const need of ['ImageID', 'image']) {
+          if (!info.columns.includes(need)) {
+            throw new ParquetIoError('UNKNOWN_COLUMN', `${filePath} has no ${need} column: is it an images.parquet from \`oidstream pack\`?`);
+          }
+        }
+        // Rotation is optional: without it every image counts as upright
+        columns = ['ImageID', 'image', ...(info.columns.includes('Rotation') ? ['Rotation'] : [])];
+      }
       const read = readParquetRowsByKey(filePath, 'ImageID', ids, {
-        columns: ['ImageID', 'Rotation', 'image'],
+        columns,
         onRangeError: (err, keys) => {
           for (const k of keys) unreadable.set(k, err.message);
         },

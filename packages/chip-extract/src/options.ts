@@ -37,7 +37,12 @@ function check(ok: boolean, message: string): void {
 }
 
 export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptions {
-  const o = { ...CHIP_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedChipOptions;
+  // only chip options (callers may pass a wider object, e.g. a stage's options); undefined means default
+  const o = { ...CHIP_DEFAULTS };
+  for (const key of Object.keys(CHIP_DEFAULTS) as Array<keyof ChipOptions>) {
+    const v = options[key];
+    if (v !== undefined) (o as Record<string, unknown>)[key] = v;
+  }
   check(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100, `quality must be an integer 1–100, got ${o.quality}`);
   check(Number.isFinite(o.padding) && o.padding >= 0 && o.padding <= 1000, `padding must be a percentage 0–1000, got ${o.padding}`);
   check(typeof o.square === 'boolean', 'square must be a boolean');

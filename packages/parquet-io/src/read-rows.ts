@@ -8,6 +8,8 @@ import type { ParquetSource } from './parquet-source.js';
 
 export type ParquetRow = Record<string, unknown>;
 
+const SLICE_BYTES = 64 * 1024 * 1024;
+
 /** Read rows [start, end) of one open source; hyparquet reads only the row groups (and pages) that overlap. */
 export async function readRange(
   source: ParquetSource,
@@ -53,12 +55,18 @@ export async function* readParquetRows(filePath: string, options: ReadOptions = 
     checkColumns(source, options.columns);
     const rowStart = options.rowStart ?? 0;
     const rowEnd = options.rowEnd ?? Infinity;
-    for (const [gs, ge] of rowGroupRanges(source)) {
+    const groups = source.metadata.row_groups;
+    for (const [g, [gs, ge]] of rowGroupRanges(source).entries()) {
       const s = Math.max(gs, rowStart);
       const e = Math.min(ge, rowEnd);
       if (s >= e) continue;
-      const rows = await readRange(source, s, e, options.columns);
-      for (const row of rows) yield row;
+      // a row group far bigger than ours (e.g. from another writer) is read in slices of ~SLICE_BYTES
+      const slices = Math.max(1, Math.ceil(Number(groups[g].total_byte_size) / SLICE_BYTES));
+      const step = Math.ceil((ge - gs) / slices);
+      for (let a = s; a < e; a += step) {
+        const rows = await readRange(source, a, Math.min(e, a + step), options.columns);
+        for (const row of rows) yield row;
+      }
     }
   } finally {
     await source.close();
