@@ -12,13 +12,13 @@ describe('model choice', () => {
   });
 
   it('skips classification with a one-line hint when no model is given and the network is off', async () => {
-    const choice = await chooseModels([], { probeNetwork: false });
+    const choice = await chooseModels([], { probeNetwork: false, cacheDir: '/nonexistent' });
     expect(choice.models).toEqual([]);
     expect(choice.skipped?.hint).toContain('--model mobilenet=');
   });
 
   it('skips when the hosted model does not answer', async () => {
-    const choice = await chooseModels([], { probeNetwork: true, hostedUrl: 'http://127.0.0.1:9/model.json' });
+    const choice = await chooseModels([], { probeNetwork: true, hostedUrl: 'http://127.0.0.1:9/model.json', cacheDir: '/nonexistent' });
     expect(choice.skipped).toBeDefined();
   });
 });

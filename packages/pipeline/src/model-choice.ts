@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { LOAD_MODEL_DEFAULTS, modelJsonUrl } from '@oidstream/keras-models';
 import { PipelineError } from './errors.js';
 
 /** Keras MobileNet v1 1.0 in tfjs layers format, as hosted by the TensorFlow.js team. */
@@ -42,19 +46,31 @@ export async function reachable(url: string, timeoutMs = 3000): Promise<boolean>
   }
 }
 
+/** True when keras-models' URL cache already holds the model (it then loads offline). Same key as its loader. */
+export function cachedModelUrl(url: string, cacheDir: string = LOAD_MODEL_DEFAULTS.cacheDir): boolean {
+  try {
+    const key = createHash('sha256').update(modelJsonUrl(url).href).digest('hex').slice(0, 16);
+    return existsSync(path.join(cacheDir, key, 'model.json'));
+  } catch {
+    return false;
+  }
+}
+
 export interface ModelChoiceOptions {
   /** Probe the hosted MobileNet when no --model is given. Default true; OIDSTREAM_OFFLINE=1 turns it off. */
   probeNetwork?: boolean;
   hostedUrl?: string;
+  /** keras-models' URL cache (default ~/.cache/oidstream/models). */
+  cacheDir?: string;
 }
 
-/** The user's models; else the hosted MobileNet when the network answers; else classification is skipped. */
+/** The user's models; else the hosted MobileNet when it is cached or the network answers; else classification is skipped. */
 export async function chooseModels(given: readonly string[], options: ModelChoiceOptions = {}): Promise<ModelChoice> {
   const models = parseModelSpecs(given);
   if (models.length) return { models };
   const url = options.hostedUrl ?? HOSTED_MOBILENET_URL;
   const probe = options.probeNetwork ?? process.env.OIDSTREAM_OFFLINE !== '1';
-  if (probe && (await reachable(url))) return { models: [{ name: 'mobilenet', source: url }] };
+  if (cachedModelUrl(url, options.cacheDir) || (probe && (await reachable(url)))) return { models: [{ name: 'mobilenet', source: url }] };
   return {
     models: [],
     skipped: { reason: `no --model given and the hosted MobileNet (${url}) cannot be reached`, hint: ADD_MODEL_HINT },
