@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { generateOid, GENERATE_DEFAULTS } from './gen-oid.js';
 
-const USAGE = `usage: gen-oid --out DIR [--images N | --box-rows N] [--seed S] [--no-jpeg] [--no-rotation] [--quality Q] [--force]
+const USAGE = `usage: gen-oid --out DIR [--images N | --box-rows N] [--seed S] [--big-cat-share P] [--no-jpeg] [--no-rotation] [--quality Q] [--force]
   Writes a deterministic OID-shaped data dir (metadata/, annotations/, images/).
   --images N     number of images (default ${GENERATE_DEFAULTS.images})
   --box-rows N   instead: generate until at least N box rows (scale tests; combine with --no-jpeg)
   --seed S       PRNG seed (default ${GENERATE_DEFAULTS.seed}); same seed, same bytes
+  --big-cat-share P  share of objects that are big cats (default ${GENERATE_DEFAULTS.bigCatShare})
   --no-jpeg      CSV files only
   --no-rotation  skip the *-images-with-rotation.csv files
   --force        replace metadata/, annotations/, images/ of a non-empty DIR`;
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         out: { type: 'string' }, images: { type: 'string' }, 'box-rows': { type: 'string' }, seed: { type: 'string' },
-        'no-jpeg': { type: 'boolean' }, 'no-rotation': { type: 'boolean' }, quality: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-jpeg': { type: 'boolean' }, 'big-cat-share': { type: 'string' }, 'no-rotation': { type: 'boolean' }, quality: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       images: positiveInt('images', values.images),
       boxRows: positiveInt('box-rows', values['box-rows']),
       seed: values.seed === undefined ? undefined : Number(values.seed),
+      bigCatShare: values['big-cat-share'] === undefined ? undefined : Number(values['big-cat-share']),
       jpeg: !values['no-jpeg'],
       rotationFiles: !values['no-rotation'],
       quality: positiveInt('quality', values.quality),

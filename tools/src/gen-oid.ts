@@ -15,6 +15,8 @@ export interface GenerateOptions {
   boxRows?: number;
   /** PRNG seed (default 1): same seed, same bytes. */
   seed?: number;
+  /** Share of objects (after the first 12 images) that are big cats (default 0.35; real OID is far lower). */
+  bigCatShare?: number;
   /** Write `<split>-images-with-rotation.csv` (default true; scale runs of the box scan can skip it). */
   rotationFiles?: boolean;
   /** Draw real JPEGs into images/ (default true). Off for CSV-only scale runs. */
@@ -28,7 +30,7 @@ export interface GenerateOptions {
   onProgress?: (p: { images: number; boxRows: number }) => void;
 }
 
-export const GENERATE_DEFAULTS = { images: 40, seed: 1, rotationFiles: true, jpeg: true, quality: 82, concurrency: 4, force: false } as const;
+export const GENERATE_DEFAULTS = { images: 40, seed: 1, bigCatShare: 0.35, rotationFiles: true, jpeg: true, quality: 82, concurrency: 4, force: false } as const;
 
 export interface GenerateResult {
   out: string;
@@ -50,11 +52,14 @@ export class GenOidError extends Error {
   }
 }
 
-/** Appends text to a file through a 1 MiB buffer (sync writes: the generator is I/O bound). */
+/**
+ * Appends text to a file through a 1 MiB byte buffer (sync writes; text is encoded at once so it dies young and the
+ * GC stays cheap).
+ */
 class TextSink {
   private fd: number;
-  private parts: string[] = [];
-  private size = 0;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
   constructor(file: string, header: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.fd = openSync(file, 'w');
@@ -62,14 +67,18 @@ class TextSink {
   }
   write(text: string): void {
     if (text === '') return;
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= 1 << 20) this.flush();
+    if (this.used + text.length * 3 > this.buf.length) {
+      this.flush();
+      if (text.length * 3 > this.buf.length) {
+        writeSync(this.fd, text);
+        return;
+      }
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
   }
   flush(): void {
-    if (this.parts.length) writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
+    this.used = 0;
   }
   close(): void {
     this.flush();
@@ -82,9 +91,12 @@ class TextSink {
  * machine image labels, boxes (train with XClick columns) and images-with-rotation, plus JPEGs drawn with sharp.
  */
 export async function generateOid(options: GenerateOptions): Promise<GenerateResult> {
-  const o = { ...GENERATE_DEFAULTS, ...options };
+  // Options left undefined take the defaults.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerateOptions;
+  const o = { ...GENERATE_DEFAULTS, ...given };
   if (!o.out) throw new GenOidError('BAD_OPTIONS', 'out is required');
   if (o.boxRows === undefined && !(Number.isInteger(o.images) && o.images > 0)) throw new GenOidError('BAD_OPTIONS', `images must be a positive integer, got ${o.images}`);
+  if (!(o.bigCatShare >= 0 && o.bigCatShare <= 1)) throw new GenOidError('BAD_OPTIONS', `bigCatShare must be in [0, 1], got ${o.bigCatShare}`);
   if (o.boxRows !== undefined && !(Number.isInteger(o.boxRows) && o.boxRows > 0)) throw new GenOidError('BAD_OPTIONS', `boxRows must be a positive integer, got ${o.boxRows}`);
   if (existsSync(o.out) && readdirSync(o.out).length > 0) {
     if (!o.force) throw new GenOidError('OUT_NOT_EMPTY', `${o.out} is not empty (pass force / --force to replace its metadata/, annotations/ and images/)`);
@@ -121,7 +133,7 @@ export async function generateOid(options: GenerateOptions): Promise<GenerateRes
   const ids = new ImageIdSequence(o.seed, o.boxRows !== undefined ? Math.ceil(o.boxRows / 2.5) : o.images);
   const drawing = new Set<Promise<void>>();
   for (let index = 0; o.boxRows !== undefined ? result.boxRows < o.boxRows : index < o.images; index++) {
-    const img = planImage(o.seed, index, ids.next());
+    const img = planImage(o.seed, index, ids.next(), o.bigCatShare);
     const split: Split = img.split;
     // Machine labels share the image-label file (the DESIGN.md data contract): the Confidence threshold sorts them out.
     sink(fileNames.human(split), '').write(labelLines(img, 'human') + labelLines(img, 'machine'));

@@ -34,7 +34,14 @@ export function boxHeader(split: Split): string {
   return split === 'train' ? TRAIN_BOX_HEADER : BOX_HEADER;
 }
 
-const f6 = (v: number): string => (v === -1 ? '-1' : v.toFixed(6));
+// Coordinates are multiples of 1e-6 in [0, 1]: format them from the integer (toFixed is the generator's hot spot).
+const f6 = (v: number): string => {
+  if (v === -1) return '-1';
+  const micro = Math.round(v * 1e6);
+  if (micro >= 1e6) return '1.000000';
+  const digits = String(micro);
+  return '0.' + '000000'.slice(digits.length) + digits;
+};
 
 export function labelLines(img: GenImage, which: 'human' | 'machine'): string {
   let out = '';

@@ -74,9 +74,10 @@ export function toStoredFrame(r: Rect, rotation: number | null): Rect {
 
 /**
  * Plan image number `index` (pure; each image has its own PRNG stream so any image can be planned alone).
- * The first 12 images show the six big cats in turn, so even a tiny data dir has every one of them.
+ * The first 12 images show the six big cats in turn, so even a tiny data dir has every one of them; after that an
+ * object is a big cat with probability `bigCatShare`.
  */
-export function planImage(seed: number, index: number, ImageID: string): GenImage {
+export function planImage(seed: number, index: number, ImageID: string, bigCatShare = 0.35): GenImage {
   const rng = new Rng(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
   const split: Split = index < 3 ? SPLITS[index] : rng.chance(0.7) ? 'train' : rng.chance(0.5) ? 'validation' : 'test';
   const [uw, uh] = rng.pick(SIZES);
@@ -90,7 +91,7 @@ export function planImage(seed: number, index: number, ImageID: string): GenImag
   const count = rng.int(1, 4);
   for (let i = 0; i < count; i++) {
     const forced = index < 12 && i === 0;
-    const mid = forced ? BIG_CAT_MIDS[index % 6] : rng.chance(0.35) ? rng.pick(BIG_CAT_MIDS) : rng.pick(DISTRACTORS);
+    const mid = forced ? BIG_CAT_MIDS[index % 6] : rng.chance(bigCatShare) ? rng.pick(BIG_CAT_MIDS) : rng.pick(DISTRACTORS);
     const w = 0.12 + rng.next() * 0.55;
     const h = 0.12 + rng.next() * 0.55;
     const x = rng.next() * (1 - w);

@@ -110,8 +110,11 @@ describe('scanCsv', () => {
       const where = { LabelName: ['/m/a', 'x,y'], ImageID: ids.filter(() => r() < 0.5) };
       const chunkSize = 1 + Math.floor(r() * 200);
       const fast = await collect(scanCsv(f, { where, chunkSize }));
-      const slow = await collect(scanCsv(f, { where, prefilter: false, chunkSize: 1 << 16 }));
+      const slow = await collect(scanCsv(f, { where, prefilter: false, parser: 'csv-parse', chunkSize: 1 << 16 }));
       expect(fast, `seed ${seed}`).toEqual(slow);
+      // Quote-free batches skip csv-parse: small chunks make many of them.
+      expect(await collect(scanCsv(f, { where, parser: 'csv-parse', chunkSize }))).toEqual(slow);
+      expect(await collect(scanCsv(f, { prefilter: false, chunkSize: 64 }))).toEqual(await collect(scanCsv(f, { prefilter: false, parser: 'csv-parse' })));
       expect(slow.length).toBeGreaterThan(0);
       // Line numbers point at the physical line where the record starts.
       const physical = text.split('\n');
