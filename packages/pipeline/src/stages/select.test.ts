@@ -7,7 +7,7 @@ import { generateOid } from '@oidstream/tools';
 import type { BadRow } from '@oidstream/oid-labels';
 import { main } from '../cli.js';
 import { findDataFiles, selectBoxes, selectStage, type SelectOptions } from './select.js';
-import { compareWithDuckDb, duckDbSummary } from './select-reference.test-helper.js';
+import { compareWithDuckDb, duckDbSummary } from '../../test/select-reference.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');

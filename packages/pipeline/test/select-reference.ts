@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadMetadata } from '@oidstream/oid-labels';
-import { findDataFiles, type SelectOptions } from './select.js';
+import { findDataFiles, type SelectOptions } from '../src/stages/select.js';
 
 /**
  * An independent reference for `select`, in DuckDB SQL over the same CSVs: labels → selected ImageIDs → boxes of the
