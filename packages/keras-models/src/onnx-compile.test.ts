@@ -1,5 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mobileNetV1 } from './architectures/mobilenet.js';
 import type { LoadedKerasModel } from './backend.js';
 import { createRunner } from './create-runner.js';
 import { KerasModelsError } from './errors.js';
@@ -245,5 +250,37 @@ describe('compileKerasToOnnx', () => {
     pb.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     await runner.dispose();
     await expect(runner.predict(a, 2)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+});
+
+// The reference ONNX checker (Debian's python3-onnx), when this machine has it: spec conformance beyond what
+// onnxruntime happens to accept.
+const python = '/usr/bin/python3';
+const haveOnnxChecker = spawnSync(python, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!haveOnnxChecker)('onnx.checker (needs /usr/bin/python3 with the onnx module: apt-get install python3-onnx)', () => {
+  it('accepts the compiled MobileNet with full checks and strict shape inference', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'oidstream-onnx-'));
+    try {
+      const model = mobileNetV1({ alpha: 0.25 });
+      const compiled = compileKerasToOnnx(model);
+      model.dispose();
+      const file = path.join(dir, 'm.onnx');
+      writeFileSync(file, compiled.bytes);
+      const script = [
+        'import sys, onnx',
+        'from onnx import checker, shape_inference',
+        'm = onnx.load(sys.argv[1])',
+        'checker.check_model(m, full_check=True)',
+        'inf = shape_inference.infer_shapes(m, strict_mode=True)',
+        'print([d.dim_param or d.dim_value for d in inf.graph.output[0].type.tensor_type.shape.dim])',
+      ].join('\n');
+      const r = spawnSync(python, ['-c', script, file], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe("['N', 1000]");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -715,6 +715,9 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
   if (!Array.isArray(inputShape)) throw unsupported(`InputLayer ${inputLayer.name} has no batch_input_shape`);
   const inputName = inputLayer.name;
   b.reserve(inputName);
+  // The graph output carries the Keras output layer's name; the layer's own node gets a suffixed one.
+  const outputName = graph.outputs[0][0] === inputName ? `${inputName}_output` : String(graph.outputs[0][0]);
+  b.reserve(outputName);
   const batchDim: number | string = options.batchSize ?? 'N';
   const inputDims = [batchDim, ...inputShape.slice(1).map((d, i) => (d === null ? `d${i + 1}` : d))];
   const inValue: Value =
@@ -746,7 +749,6 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
   // ---- output -----------------------------------------------------------------------------------------------------
   const outValue = values.get(outputKey);
   if (!outValue) throw unsupported(`model output ${graph.outputs[0][0]} was not produced`);
-  const outputName = b.fresh(graph.outputs[0][0]);
   const outSrc = outValue.shape.length === 4 ? kerasLayout(outValue, `${outputName}_out`) : materialize(outValue);
   b.nodes.push({ name: outputName, opType: 'Identity', input: [outSrc], output: [outputName], attribute: [] });
   const outputDims = [batchDim, ...outValue.shape.slice(1).map((d, i) => (d === null ? `o${i + 1}` : d))];
