@@ -64,7 +64,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   const chipFiles = options.chipFiles ?? true;
   const chip = Object.fromEntries(Object.entries(options.chip ?? {}).filter(([, v]) => v !== undefined)) as ChipOptions;
   // the boxes path is left out: in shard mode every process selects into its own folder, yet they must agree
-  const id = planId(out, shards, { models, backend: options.backend ?? null, chipFiles, chip, batchSize: options.batchSize ?? null, threads: options.threads ?? null, missing });
+  const id = planId(out, shards, { models, backend: options.backend ?? 'auto', chipFiles, chip, batchSize: options.batchSize ?? null, threads: options.threads ?? null, missing });
   const jobs: ShardJob[] = shards.map((s) => ({
     version: 1,
     planId: id,
@@ -75,7 +75,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
     models,
     chipFiles,
     chip,
-    ...(options.backend ? { backend: options.backend } : {}),
+    backend: options.backend ?? 'auto',
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
     ...(s.index === 0 && missing.length ? { imagesWithoutRows: missing } : {}),

@@ -7,6 +7,10 @@ import { findRedisServer, startLocalRedis } from '../src/redis-server.js';
 import type { LocalRedis } from '../src/redis-server.js';
 import { makeShardFixture } from './scale-out-fixture.js';
 import type { Fixture } from './scale-out-fixture.js';
+import { planRun } from '../src/shard-enqueue.js';
+import { mergeParts } from '../src/shard-merge.js';
+import { enqueueShards, openQueue } from '../src/shard-queue.js';
+import { runStatus } from '../src/shard-status.js';
 import { BUILT, WorkerProc, byChipId, cli, readAll, singleMachineChips } from './scale-out-harness.js';
 
 const redisMissing = !findRedisServer();
@@ -42,6 +46,24 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     workers.push(w);
     return w;
   }
+  /** enqueue in this process (the CLI path is covered by the first and last tests) */
+  async function enqueueHere(out: string, queue: string, shards: number) {
+    const planned = await planRun({ out, boxes: fx.boxes, images: [fx.images], mode: 'redis', queue, shards });
+    const q = openQueue(redis.url, queue);
+    try {
+      return await enqueueShards(q, planned.jobs);
+    } finally {
+      await q.close();
+    }
+  }
+  async function status(out: string, queue: string) {
+    const q = openQueue(redis.url, queue);
+    try {
+      return await runStatus(out, q);
+    } finally {
+      await q.close();
+    }
+  }
   async function enqueue(out: string, queue: string, extra: string[] = []) {
     const r = await cli(['enqueue', '--boxes', fx.boxes, '--images', fx.images, '--out', out, '--redis', redis.url, '--queue', queue, '--json', ...extra]);
     expect(r.stderr + r.stdout).not.toContain('Error');
@@ -55,7 +77,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const plan = await enqueue(out, queue, ['--shards', '5']);
     expect(plan).toMatchObject({ shards: 5, images: 24, added: 5 });
     // enqueueing the same plan again adds nothing (stable job ids)
-    expect((await enqueue(out, queue, ['--shards', '5'])).added).toBe(0);
+    expect(await enqueueHere(out, queue, 5)).toEqual({ added: 0, retried: 0, kept: 5 });
 
     const [a, b] = [worker(queue, ['--exit-when-idle', '500']), worker(queue, ['--exit-when-idle', '500'])];
     expect(await a.exited).toBe(0);
@@ -66,6 +88,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
 
     const st = await cli(['status', '--out', out, '--redis', redis.url, '--json']);
     expect(JSON.parse(st.stdout).counts).toMatchObject({ done: 5, failed: 0, running: 0 });
+    expect(JSON.parse(st.stdout).images).toEqual({ total: 24, done: 24 });
 
     // the parts directory is one dataset: DuckDB reads it as such
     const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -86,7 +109,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
   it('kill -9 of a worker mid-shard: the shard is retried elsewhere and every chip is there exactly once', async () => {
     const out = path.join(tmp, 'kill');
     const queue = `q${queueNo++}`;
-    await enqueue(out, queue, ['--shards', '3']);
+    await enqueueHere(out, queue, 3);
     const victim = worker(queue, FAST);
     // mid-shard = its part is being written (temp file open), not yet renamed
     const parts = path.join(out, 'parts');
@@ -106,7 +129,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(await rescuer.exited).toBe(0);
     const meta = JSON.parse(readFileSync(path.join(parts, '_meta', `part-${killedShard}.json`), 'utf8'));
     expect(meta.worker).toContain(String(rescuer.child.pid));
-    expect((await cli(['merge', '--out', out])).code).toBe(0);
+    await mergeParts(out);
     const rows = await readAll(path.join(out, 'chips.parquet'));
     expect(new Set(rows.map((r) => r.chip_id)).size).toBe(rows.length);
     expect(byChipId(rows)).toEqual(reference);
@@ -117,7 +140,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
   it('Redis restarts mid-run: workers reconnect and finish', async () => {
     const out = path.join(tmp, 'restart');
     const queue = `q${queueNo++}`;
-    await enqueue(out, queue, ['--shards', '8']);
+    await enqueueHere(out, queue, 8);
     const a = worker(queue, ['--exit-when-idle', '500']);
     const b = worker(queue, ['--exit-when-idle', '500']);
     await a.waitFor((e) => e.event === 'completed');
@@ -127,9 +150,8 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
     expect([...a.events, ...b.events].some((e) => e.event === 'redis-error')).toBe(true);
-    const st = JSON.parse((await cli(['status', '--out', out, '--redis', redis.url, '--json'])).stdout);
-    expect(st.counts.done).toBe(8);
-    expect((await cli(['merge', '--out', out])).code).toBe(0);
+    expect((await status(out, queue)).counts.done).toBe(8);
+    await mergeParts(out);
     expect(byChipId(await readAll(path.join(out, 'chips.parquet')))).toEqual(reference);
   });
 
@@ -160,7 +182,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(failed[1]).toMatchObject({ attempt: 2, willRetry: false });
     expect(failed[1].reason).toMatch(/not a readable Parquet file/);
 
-    const st = JSON.parse((await cli(['status', '--out', out, '--redis', redis.url, '--json'])).stdout);
+    const st = await status(out, queue);
     expect(st.counts).toMatchObject({ done: 4, failed: 1 });
     expect(st.shards[4]).toMatchObject({ id: '00004', state: 'failed', attempts: 2 });
     expect(st.shards[4].reason).toContain('images-bad.parquet');
