@@ -82,9 +82,14 @@ export async function loadH5Model(file: string, options: H5LoadOptions = {}): Pr
     try {
       model = await tfm.models.modelFromJSON({ modelTopology: contents.modelConfig } as Parameters<typeof tfm.models.modelFromJSON>[0]);
     } catch (err) {
+      // e.g. a Keras 3 config tfjs cannot read: a built-in architecture may still match the weights.
       const msg = (err as Error).message;
-      const code = /Unknown layer|not registered|Unknown (activation|initializer|constraint|regularizer)/i.test(msg) ? 'UNSUPPORTED_LAYER' : 'BAD_MANIFEST';
-      throw new KerasModelsError(code, `tfjs cannot build the model_config of ${file}: ${msg}`, { cause: err });
+      try {
+        model = buildArchitecture(detectH5Architecture(contents, file, options));
+      } catch {
+        const code = /Unknown layer|not registered|Unknown (activation|initializer|constraint|regularizer)/i.test(msg) ? 'UNSUPPORTED_LAYER' : 'BAD_MANIFEST';
+        throw new KerasModelsError(code, `tfjs cannot build the model_config of ${file}: ${msg}`, { cause: err });
+      }
     }
   } else {
     model = buildArchitecture(detectH5Architecture(contents, file, options));

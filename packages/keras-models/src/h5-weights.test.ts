@@ -119,6 +119,23 @@ describe('Keras HDF5 weights', () => {
     }
   }, 240_000);
 
+  it('a model_config tfjs cannot read (e.g. Keras 3) still loads when the weights match a built-in architecture', async () => {
+    const model = mobileNetV1({ alpha: 0.5 });
+    const file = path.join(dir, 'keras3_style.h5');
+    await writeKerasH5(model, file, { includeModelConfig: true });
+    const keras3Config = { module: 'keras', class_name: 'Functional', config: { name: 'mobilenet_0.50_224', layers: [{ module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 224, 224, 3] }, inbound_nodes: [{ args: [], kwargs: {} }] }] } };
+    await h5wasm.ready;
+    const f = new h5wasm.File(file, 'a');
+    f.delete_attribute('model_config');
+    f.create_attribute('model_config', JSON.stringify(keras3Config));
+    f.close();
+    const loaded = await loadKerasModel(file);
+    expect(loaded.model.countParams()).toBe(1_342_536);
+    expectSameWeights(model, loaded.model);
+    model.dispose();
+    loaded.model.dispose();
+  });
+
   it('bad files are coded errors: wrong shapes, NaN, missing layers, unknown architecture, .keras zip, not HDF5', async () => {
     const small = mobileNetV1({ alpha: 0.25 });
     const file = path.join(dir, 'small.h5');
