@@ -138,6 +138,20 @@ describe('downloadImages from the S3 layout with injected faults', () => {
     expect(readErrorLog(summary.errorsFile)).toMatchObject([{ ImageID: 'ffffffffffffffff', reason: 'NO_SUBSET', permanent: true }]);
   });
 
+  it('writes an empty but valid file for an empty selection', async () => {
+    const out = path.join(tmp, 'empty', 'images.parquet');
+    const summary = await downloadImages({ images: [], out, baseUrl: server.baseUrl });
+    expect(summary).toMatchObject({ selected: 0, fetched: 0, rows: 0, errors: 0 });
+    expect((await readOut(out)).size).toBe(0);
+  });
+
+  it('gives up with UNREACHABLE when nothing can connect, keeping the failures on record', async () => {
+    const out = path.join(tmp, 'unreachable', 'images.parquet');
+    const run = downloadImages({ ...FAST, retries: 0, unreachableAfter: 5, images: ids.map((ImageID) => ({ ImageID, Subset: 'train' })), out, baseUrl: 'http://127.0.0.1:1' });
+    await expect(run).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    expect(readErrorLog(path.join(tmp, 'unreachable', 'download-errors.jsonl')).length).toBeGreaterThanOrEqual(5);
+  });
+
   it('rejects bad options with coded errors', async () => {
     const base = { images: [], out: path.join(tmp, 'x', 'images.parquet'), baseUrl: server.baseUrl };
     await expect(downloadImages({ ...base, concurrency: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });

@@ -39,6 +39,8 @@ export interface DownloadOptions {
   retryMissing?: boolean;
   userAgent?: string;
   progressIntervalMs?: number;
+  /** Stop with UNREACHABLE after this many network failures in a row before the first success (a wrong --base-url, no network). */
+  unreachableAfter?: number;
   onProgress?: (event: DownloadProgressEvent) => void;
   signal?: AbortSignal;
   /** Random source for backoff jitter (tests). */
@@ -59,6 +61,8 @@ export const DOWNLOAD_DEFAULTS = {
   retryMissing: false,
   userAgent: 'oidstream-download/0.1',
   progressIntervalMs: 1000,
+  /** Give up (UNREACHABLE) when this many images in a row fail with network errors before any succeeds. */
+  unreachableAfter: 16,
 };
 
 export interface DownloadSummary {
@@ -114,6 +118,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   positiveInt('maxBytes', o.maxBytes);
   positiveInt('partBytes', o.partBytes);
   positiveInt('partRows', o.partRows);
+  positiveInt('unreachableAfter', o.unreachableAfter);
   if (!o.out) throw new DownloadError('BAD_OPTION', 'an output file (--out) is required');
   const started = Date.now();
 
@@ -175,6 +180,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   ticker?.unref();
 
   let merged: { rows: number; merged: boolean } = { rows: 0, merged: false };
+  let networkFailures = 0;
   try {
     const outcomes = fetchImages(todo, {
       concurrency: o.concurrency,
@@ -206,6 +212,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
       } else {
         stats.failed++;
         if (result.reason === 'MISSING') stats.missing++;
+        networkFailures = result.reason === 'NETWORK' && stats.done === 0 ? networkFailures + 1 : 0;
         log.append({
           stage: 'download',
           ImageID: task.imageId,
@@ -217,6 +224,12 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
           permanent: result.permanent,
           time: new Date().toISOString(),
         });
+        if (networkFailures >= o.unreachableAfter) {
+          throw new DownloadError(
+            'UNREACHABLE',
+            `the first ${networkFailures} images all failed to connect (${result.detail}); check --base-url and the network, then rerun (nothing fetched is lost)`,
+          );
+        }
       }
     }
     phase = 'merge';
