@@ -1,0 +1,25 @@
+// Public API of the scale-out pieces (BullMQ queue + workers, stateless shard mode, merge), re-exported by index.ts.
+export { ScaleOutError } from './scale-out-error.js';
+export type { ScaleOutErrorCode } from './scale-out-error.js';
+export { DEFAULT_REDIS_URL, REDIS_URL_ENV, REDIS_CA_ENV, resolveRedisUrl, parseRedisUrl, redactRedisUrl } from './redis-url.js';
+export { startLocalRedis, findRedisServer, freePort, makeTestTls } from './redis-server.js';
+export type { LocalRedis, LocalRedisTls } from './redis-server.js';
+export { planShards, locateImages, planId, shardId, SHARD_PLAN_DEFAULTS } from './shard-plan.js';
+export type { ShardSegment, ShardSpec, ImagePlace, ShardPlanOptions } from './shard-plan.js';
+export type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
+export { PARTS_DIR, partsDir, partPath, partMetaPath, partErrorsPath, planPath, readPlan, listPartFiles } from './shard-files.js';
+export type { ShardPlanRecord } from './shard-files.js';
+export { planRun } from './shard-enqueue.js';
+export type { PlanRunOptions, PlannedRun } from './shard-enqueue.js';
+export { setupShardedRun } from './shard-setup.js';
+export type { ShardRunOptions, ShardSetup, ShardedRun } from './shard-setup.js';
+export { QUEUE_DEFAULTS, shardJobId, checkRedis, openQueue, enqueueShards, shardStates, runWorker } from './shard-queue.js';
+export type { EnqueueOptions, ShardJobState, WorkerEvent, WorkerRunOptions } from './shard-queue.js';
+export { processShard, partColumns, SHARD_WORK_DEFAULTS } from './shard-work.js';
+export type { ShardWorkOptions } from './shard-work.js';
+export { runShard, parseShardArg } from './shard-run.js';
+export type { ShardIndex, ShardRunResult } from './shard-run.js';
+export { mergeParts, predictionColumns as partPredictionColumns } from './shard-merge.js';
+export type { MergeOptions, MergeResult } from './shard-merge.js';
+export { runStatus, formatStatus } from './shard-status.js';
+export type { RunStatus, ShardStatusRow, ShardState } from './shard-status.js';
