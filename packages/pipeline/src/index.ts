@@ -22,4 +22,5 @@ export { runBench } from './bench.js';
 export type { BenchOptions } from './bench.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';
-export * from \x27./scale-out.js\x27;
+// scale-out: BullMQ workers, stateless shards, merge (issue 6)
+export * from './scale-out.js';
