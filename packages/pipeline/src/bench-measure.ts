@@ -4,6 +4,7 @@ export interface BenchMeasure {
   unit: string;
   ms: number;
   bytes?: number;
+  note?: string;
 }
 
 export interface BenchRow extends BenchMeasure {

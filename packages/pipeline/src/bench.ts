@@ -17,6 +17,7 @@ import { packStage } from './stages/pack.js';
 import { selectStage } from './stages/select.js';
 
 const exec = promisify(execFile);
+const PEER_IMAGES = 256;
 
 /** One measurement, run in a child process of its own so its peak RSS is its own. */
 export type BenchTask =
@@ -63,10 +64,13 @@ export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
       const batch = new Float32Array(16 * h * w * 3).map(() => Math.random() * 2 - 1);
       await runner.predict(batch, 16);
       const t = performance.now();
-      for (let done = 0; done < task.images; done += 16) await runner.predict(batch, Math.min(16, task.images - done));
+      for (let done = 0; done < task.images; done += 16) {
+        const n = Math.min(16, task.images - done);
+        await runner.predict(n === 16 ? batch : batch.subarray(0, n * h * w * 3), n);
+      }
       const ms = performance.now() - t;
       await runner.dispose();
-      return { units: task.images, unit: `images (${runner.backend})`, ms };
+      return { units: task.images, unit: 'images', ms, note: `${runner.backend} backend, batch 16, random input` };
     }
     case 'report': {
       const r = await writeReport(task.out);
@@ -131,7 +135,8 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Benc
   const rows: BenchRow[] = [];
   const add = (scale: number, stage: string, who: string, m: BenchMeasure & { maxRssMb?: number }) => {
     rows.push({ scale, stage, who, ...m });
-    log(`  ${stage.padEnd(8)} ${who.padEnd(22)} ${rate(m).padEnd(30)} ${(m.ms / 1000).toFixed(2).padStart(7)} s  peak RSS ${m.maxRssMb !== undefined ? `${m.maxRssMb.toFixed(0)} MB` : '—'}`);
+    const rss = m.maxRssMb !== undefined ? `${m.maxRssMb.toFixed(0)} MB` : '—';
+    log(`  ${stage.padEnd(8)} ${who.padEnd(22)} ${rate(m).padEnd(30)} ${(m.ms / 1000).toFixed(2).padStart(7)} s  peak RSS ${rss.padStart(7)}  ${m.units} ${m.unit}${m.note ? ` (${m.note})` : ''}`);
   };
   const skip = (scale: number, stage: string, who: string, why: string) => {
     rows.push({ scale, stage, who, units: 0, unit: '', ms: 0, skipped: why });
@@ -157,10 +162,12 @@ export async function runBench(options: BenchOptions = {}): Promise<{ rows: Benc
       if (model) {
         const chips = (await parquetInfo(path.join(out, 'chips.parquet'))).rows;
         add(scale, 'classify', 'oidstream', await inChild({ kind: 'classify', out, model }));
-        add(scale, 'classify', 'bare predict loop', await inChild({ kind: 'predict-loop', out, model, images: chips }));
+        // Peers measure a per-image rate: a sample of at most PEER_IMAGES images is enough (PyTorch runs ~4 img/s here).
+        const sample = Math.min(chips, PEER_IMAGES);
+        add(scale, 'classify', 'bare predict loop', await inChild({ kind: 'predict-loop', out, model, images: sample }));
         if (hasTorch) {
-          const r = await torchPredict(chips, os.availableParallelism());
-          add(scale, 'classify', 'PyTorch MobileNetV2', { ...r, unit: 'images', maxRssMb: r.maxRssKb / 1024 });
+          const r = await torchPredict(sample, os.availableParallelism());
+          add(scale, 'classify', 'PyTorch MobileNetV2', { ...r, unit: 'images', maxRssMb: r.maxRssKb / 1024, note: `random weights, ${os.availableParallelism()} threads, batch 16` });
         } else skip(scale, 'classify', 'PyTorch', 'python3-torch/torchvision not installed');
       } else skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
       add(scale, 'report', 'oidstream', await inChild({ kind: 'report', out }));
