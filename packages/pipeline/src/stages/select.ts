@@ -51,6 +51,8 @@ export interface SelectOptions {
   minBoxSize?: number;
   /** Byte-level pre-filter before csv-parse (default true; off only to measure it). */
   prefilter?: boolean;
+  /** How kept lines are parsed (default 'auto': quote-free batches split directly; 'csv-parse' to measure it). */
+  parser?: 'auto' | 'csv-parse';
   /** Rows that cannot be typed (default: counted, and the first 20 listed in the summary). */
   onBadRow?: (bad: BadRow) => void;
   onProgress?: (p: SelectProgress) => void;
@@ -189,13 +191,14 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       o.onBadRow?.(b);
     };
     const prefilter = o.prefilter ?? SELECT_DEFAULTS.prefilter;
+    const parser = o.parser ?? 'auto';
 
     // Pass 1: image labels of the chosen classes.
     const selected = new Set<string>();
     const labelStats = emptyScanStats();
     const labelCols = new Map<unknown, ReturnType<typeof imageLabelColumns>>();
     for await (const rows of scanCsvFilesBatches(files.labels, {
-      where: { LabelName: mids }, prefilter, stats: labelStats, onBadRow,
+      where: { LabelName: mids }, prefilter, parser, stats: labelStats, onBadRow,
       onProgress: (p) => o.onProgress?.({ phase: 'labels', ...p }),
     })) {
       for (const row of rows) {
@@ -225,7 +228,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     if (selected.size > 0) {
       const ids = new ByteKeySet(selected);
       for await (const rows of scanCsvFilesBatches(files.boxes, {
-        where: { LabelName: mids, ImageID: ids }, prefilter, stats: boxStats, onBadRow,
+        where: { LabelName: mids, ImageID: ids }, prefilter, parser, stats: boxStats, onBadRow,
         onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
       })) {
         for (const row of rows) {
