@@ -53,14 +53,18 @@ async function removeStaleTemps(dir: string, prefix: string): Promise<void> {
 }
 
 /**
- * The resume state of a download: committed part files (each written under a temp name and renamed when complete,
- * so a kill -9 leaves only whole parts) plus a previous final file. Rows of an interrupted part are simply fetched again.
+ * The resume state of a download, and its output. Every fetched row goes to two writers: a part file (written under a
+ * temp name and renamed when complete, so a kill -9 leaves only whole parts: the resume unit) and the final file's
+ * temp (renamed to `out` by `finish`). A rerun first copies the earlier `out` and committed parts into the new output,
+ * so no merge pass is needed at the end. Rows of an interrupted part are simply fetched again.
  */
 export class PartStore {
   readonly out: string;
   readonly dir: string;
   private nextSeq = 0;
   private writer: ParquetFileWriter | undefined;
+  private output: ParquetFileWriter | undefined;
+  private readonly inOutput = new Set<string>();
   private rowsInPart = 0;
   private bytesInPart = 0;
   /** Parts committed by this process (in order). */
@@ -105,7 +109,30 @@ export class PartStore {
     return have;
   }
 
-  /** Buffers one row; commits the current part when it reaches the byte or row limit. */
+  /** True when `out` already holds everything (no parts to fold in): nothing to rewrite if nothing is fetched. */
+  async upToDate(): Promise<boolean> {
+    return existsSync(this.out) && (await this.parts()).length === 0;
+  }
+
+  /**
+   * Starts the new output: the earlier `out` and the committed parts are copied into it (each ImageID once), one row
+   * group at a time, so memory stays at about one part whatever the total size. Returns the rows copied.
+   */
+  async beginOutput(options: { rowGroupBytes: number }): Promise<number> {
+    const sources = [...(existsSync(this.out) ? [this.out] : []), ...(await this.parts())];
+    this.output = ParquetFileWriter.open(this.out, DOWNLOAD_COLUMNS, { rowGroupBytes: options.rowGroupBytes });
+    for (const file of sources) {
+      for await (const row of readParquetRows(file)) {
+        const id = String(row.ImageID);
+        if (this.inOutput.has(id)) continue;
+        this.inOutput.add(id);
+        this.output.write(row);
+      }
+    }
+    return this.inOutput.size;
+  }
+
+  /** Stores one fetched row: into the output, and into the current part (committed at the byte or row limit). */
   add(row: ImageRow): void {
     if (!this.writer) {
       const name = `part-${String(this.nextSeq++).padStart(6, '0')}.parquet`;
@@ -115,7 +142,12 @@ export class PartStore {
         rowGroupRows: this.limits.partRows + 1,
       });
     }
+    // Both writers buffer the same row object and image bytes: no copy.
     this.writer.write(row as unknown as Record<string, unknown>);
+    if (this.output && !this.inOutput.has(row.ImageID)) {
+      this.inOutput.add(row.ImageID);
+      this.output.write(row as unknown as Record<string, unknown>);
+    }
     this.rowsInPart++;
     this.bytesInPart += row.image.byteLength;
     if (this.bytesInPart >= this.limits.partBytes || this.rowsInPart >= this.limits.partRows) this.commit();
@@ -132,41 +164,36 @@ export class PartStore {
     this.committed.push(writer.path);
   }
 
-  /** Drops rows not yet committed (on error/abort). */
-  abort(): void {
-    this.writer?.abort();
-    this.writer = undefined;
+  /** On failure: commits what was fetched (kept for the next run) and drops the unfinished output. */
+  interrupt(): void {
+    try {
+      this.commit();
+    } catch {
+      this.writer?.abort();
+      this.writer = undefined;
+    }
+    this.output?.abort();
+    this.output = undefined;
   }
 
   /**
-   * Writes `out` (atomically) from the previous final file and every part, each ImageID once, then removes the parts.
-   * Reads one row group at a time, so memory stays at about one part whatever the total size.
+   * Renames the finished output to `out`, then removes the parts. A kill between the two leaves parts whose rows are
+   * all in `out`: the next run folds them in again without duplicates.
    */
-  async merge(options: { rowGroupBytes: number }): Promise<{ rows: number; bytes: number; merged: boolean }> {
-    this.commit();
-    const parts = await this.parts();
-    if (parts.length === 0 && existsSync(this.out)) {
-      await rm(this.dir, { recursive: true, force: true });
-      return { rows: -1, bytes: -1, merged: false };
-    }
-    const sources = existsSync(this.out) ? [this.out, ...parts] : parts;
-    const writer = ParquetFileWriter.open(this.out, DOWNLOAD_COLUMNS, { rowGroupBytes: options.rowGroupBytes });
-    const seen = new Set<string>();
-    try {
-      for (const file of sources) {
-        for await (const row of readParquetRows(file)) {
-          const id = String(row.ImageID);
-          if (seen.has(id)) continue;
-          seen.add(id);
-          writer.write(row);
-        }
-      }
-    } catch (err) {
-      writer.abort();
-      throw err;
-    }
-    const result = writer.finish();
+  async finish(): Promise<{ rows: number; bytes: number }> {
+    if (!this.output) throw new Error('PartStore.finish() before beginOutput()');
+    const result = this.output.finish();
+    this.output = undefined;
+    this.writer?.abort(); // its rows are in `out` now
+    this.writer = undefined;
     await rm(this.dir, { recursive: true, force: true });
-    return { ...result, merged: true };
+    return result;
+  }
+
+  /** Nothing to write: drops the (empty) parts directory. */
+  async close(): Promise<void> {
+    this.writer?.abort();
+    this.writer = undefined;
+    await rm(this.dir, { recursive: true, force: true });
   }
 }

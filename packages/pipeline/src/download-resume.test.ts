@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,5 +99,44 @@ describe('download survives kill -9', () => {
     const [a, b] = await Promise.all([snapshot(reference), snapshot(out)]);
     expect(b.size).toBe(59);
     expect(new Map([...b].sort())).toEqual(new Map([...a].sort()));
+  });
+
+  it('an aborted run keeps what it fetched; leftover parts next to a finished file are folded in without duplicates', async () => {
+    const options = { baseUrl: server.baseUrl, concurrency: 3, partRows: 4, timeoutMs: 2_000, retries: 3, backoffMs: 5, maxBackoffMs: 20 };
+    const images = ids.map((ImageID) => ({ ImageID, Subset: 'train' }));
+    const out = path.join(tmp, 'aborted', 'images.parquet');
+    const controller = new AbortController();
+    let stored = 0;
+    const run = downloadImages({
+      ...options,
+      images,
+      out,
+      signal: controller.signal,
+      progressIntervalMs: 5,
+      onProgress: (e) => {
+        stored = e.done;
+        if (e.done >= 10) controller.abort(new Error('user stop'));
+      },
+    });
+    await expect(run).rejects.toThrow('user stop');
+    expect(existsSync(out)).toBe(false);
+    const parts = partsDirOf(out);
+    const kept = await idsIn(readdirSync(parts).filter((n) => /^part-\d+\.parquet$/.test(n)).map((n) => path.join(parts, n)));
+    // The part being filled is committed on abort: everything counted as stored is on disk.
+    expect(kept.size).toBeGreaterThanOrEqual(stored);
+
+    // Keep a copy of the parts, finish, then put them back: as if killed between renaming `out` and removing parts.
+    const saved = path.join(tmp, 'saved-parts');
+    await cp(parts, saved, { recursive: true });
+    const first = await downloadImages({ ...options, images, out });
+    expect(first.kept).toBe(kept.size);
+    const done = await snapshot(out);
+    await cp(saved, parts, { recursive: true });
+    const hits = [...server.hits.values()].reduce((a, b) => a + b, 0);
+    const again = await downloadImages({ ...options, images, out });
+    expect([...server.hits.values()].reduce((a, b) => a + b, 0)).toBe(hits); // nothing fetched (the 404 is known-missing)
+    expect(again).toMatchObject({ fetched: 0, rows: 59 });
+    expect(existsSync(parts)).toBe(false);
+    expect(await snapshot(out)).toEqual(done);
   });
 });

@@ -179,9 +179,12 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   const ticker = o.onProgress ? setInterval(emit, o.progressIntervalMs) : undefined;
   ticker?.unref();
 
-  let merged: { rows: number; merged: boolean } = { rows: 0, merged: false };
+  let rows = have.size;
   let networkFailures = 0;
+  // Nothing new and nothing to fold in: leave `out` as it is.
+  const rewrite = todo.length > 0 || !(await store.upToDate());
   try {
+    if (rewrite) await store.beginOutput({ rowGroupBytes: o.partBytes });
     const outcomes = fetchImages(todo, {
       concurrency: o.concurrency,
       timeoutMs: o.timeoutMs,
@@ -234,22 +237,18 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
     }
     phase = 'merge';
     emit();
-    merged = await store.merge({ rowGroupBytes: o.partBytes });
+    if (rewrite) rows = (await store.finish()).rows;
+    else await store.close();
   } catch (err) {
     // Rows already fetched are whole: keep them for the next run instead of fetching them again.
-    try {
-      store.commit();
-    } catch {
-      store.abort();
-    }
+    store.interrupt();
     throw err;
   } finally {
     if (ticker) clearInterval(ticker);
   }
   phase = 'done';
   emit();
-  // The file keeps rows of earlier, different selections too, so count what it holds.
-  const rows = merged.merged ? merged.rows : have.size;
+  // `rows` counts the whole file: rows of earlier, different selections are kept too.
   const elapsedMs = Date.now() - started;
   return {
     out,
