@@ -14,7 +14,7 @@ let fetchEndMs = 0;
 const summary = await downloadImages({
   ...options,
   onProgress: (e) => {
-    if (e.phase === 'merge' && !fetchEndMs) fetchEndMs = performance.now() - t0;
+    if (e.phase === 'finish' && !fetchEndMs) fetchEndMs = performance.now() - t0;
   },
   progressIntervalMs: 60_000,
 });

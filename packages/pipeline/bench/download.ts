@@ -53,7 +53,7 @@ const server = await startFaultServer({ files, delayMs: Number(values['delay-ms'
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'oid-download-bench-'));
 
 console.log(`node ${process.version}, ${os.cpus().length} cores; pool of ${pool.length} JPEGs, mean ${(poolMean / 1024).toFixed(0)} KiB; concurrency ${values.concurrency}; server delay ${values['delay-ms']} ms`);
-console.log('| images | MiB | fetch s | images/s (fetch) | MiB/s | total s (incl. merge) | images/s (total) | peak RSS MiB |');
+console.log('| images | MiB | fetch s | images/s (fetch) | MiB/s | total s (incl. finish) | images/s (total) | peak RSS MiB |');
 console.log('|---|---|---|---|---|---|---|---|');
 try {
   for (const n of sizes) {

@@ -1,6 +1,6 @@
 /** A snapshot of a running download, emitted every `progressIntervalMs` and once per phase change. */
 export interface DownloadProgressEvent {
-  phase: 'fetch' | 'merge' | 'done';
+  phase: 'fetch' | 'finish' | 'done';
   /** Images selected (after de-duplication). */
   selected: number;
   /** Already stored by an earlier (interrupted) run, or skipped as known-missing. */

@@ -80,7 +80,7 @@ export interface DownloadSummary {
   errors: number;
   retries: number;
   bytes: number;
-  /** Rows in `out` after the merge. */
+  /** Rows in `out` at the end (earlier rows of other selections included). */
   rows: number;
   elapsedMs: number;
   imagesPerSec: number;
@@ -235,7 +235,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
         }
       }
     }
-    phase = 'merge';
+    phase = 'finish';
     emit();
     if (rewrite) rows = (await store.finish()).rows;
     else await store.close();
