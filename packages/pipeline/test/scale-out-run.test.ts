@@ -7,6 +7,7 @@ import { findRedisServer, startLocalRedis } from '../src/redis-server.js';
 import type { LocalRedis } from '../src/redis-server.js';
 import { mergeParts } from '../src/shard-merge.js';
 import { runShard } from '../src/shard-run.js';
+import { runStatus } from '../src/shard-status.js';
 import { BUILT, PKG, WorkerProc, cli, readAll } from './scale-out-harness.js';
 
 const repo = path.resolve(PKG, '..', '..');
@@ -71,7 +72,13 @@ describe.skipIf(!!reason)(`sharded runs equal a single-machine \`oidstream run\`
     const out = path.join(tmp, 'static');
     const o = { data, out, chipFiles: true, probeNetwork: false };
     const results = [];
-    for (const index of [2, 0, 1]) results.push(await runShard(o, { index, count: 3 }));
+    for (const index of [2, 0]) results.push(await runShard(o, { index, count: 3 }));
+    // one index still missing: status says which, merge refuses
+    const st = await runStatus(out);
+    expect(st.counts).toMatchObject({ done: 2, waiting: 1 });
+    expect(st.shards.find((s) => s.state !== 'done')?.id).toBe('00001');
+    await expect(mergeParts(out)).rejects.toMatchObject({ code: 'PARTS_MISSING', message: expect.stringContaining('00001') });
+    results.push(await runShard(o, { index: 1, count: 3 }));
     expect(results.map((r) => r.reused)).toEqual([false, false, false]);
     // an index run again (a batch scheduler retrying it) keeps its finished part
     expect((await runShard(o, { index: 1, count: 3 })).reused).toBe(true);

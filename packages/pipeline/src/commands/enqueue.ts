@@ -42,11 +42,13 @@ export function registerEnqueue(program: Command): void {
       if (!f.data && !(f.boxes && f.images.length)) {
         throw new PipelineError('BAD_OPTION', 'enqueue needs --data <dir>, or --boxes <boxes.parquet> with --images <file|folder>');
       }
-      const url = resolveRedisUrl(f.redis);
-      await checkRedis(url); // before the selection, which may take minutes
+      // every flag is checked before Redis, and Redis before the selection, which may take minutes
       const o = runOutputOptions(f);
       const out = path.resolve(f.out);
       const how = { mode: 'redis' as const, queue: f.queue, shards: positiveInt('--shards', f.shards), imagesPerShard: positiveInt('--images-per-shard', f.imagesPerShard) };
+      const retry = { attempts: positiveInt('--attempts', f.attempts), backoffMs: positiveInt('--backoff', f.backoff) };
+      const url = resolveRedisUrl(f.redis);
+      await checkRedis(url);
       let planned: PlannedRun & { classification?: { reason: string; hint: string } };
       if (f.boxes) {
         // an existing selection: no select stage, models as given
@@ -61,7 +63,7 @@ export function registerEnqueue(program: Command): void {
       const queue = openQueue(url, f.queue);
       let counts;
       try {
-        counts = await enqueueShards(queue, planned.jobs, { attempts: positiveInt('--attempts', f.attempts), backoffMs: positiveInt('--backoff', f.backoff) });
+        counts = await enqueueShards(queue, planned.jobs, retry);
       } finally {
         await queue.close();
       }

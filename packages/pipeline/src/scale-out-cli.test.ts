@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from './cli.js';
+import { freePort } from './redis-server.js';
+
+/** Run the CLI in this process; returns the exit code and what it printed on stderr. */
+async function run(...args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(['node', 'oidstream', ...args]), stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('scale-out commands: user mistakes are one coded line', () => {
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'oidstream-scale-cli-'));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('a bad Redis URL', async () => {
+    const r = await run('worker', '--redis', 'http://example.com:6379');
+    expect(r).toEqual({ code: 2, stderr: 'oidstream: Redis URL must start with redis:// or rediss://, got http:// [BAD_REDIS_URL]\n' });
+  });
+
+  it('Redis not reachable: said before any selection work, password hidden', async () => {
+    const port = await freePort();
+    const r = await run('enqueue', '--data', tmp, '--out', path.join(tmp, 'o'), '--redis', `redis://:hunter2@127.0.0.1:${port}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^oidstream: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*\\[REDIS_UNREACHABLE\\]\\n$`));
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it('enqueue without a data dir or a selection; bad shard options', async () => {
+    expect((await run('enqueue', '--out', tmp)).stderr).toContain('[BAD_OPTION]');
+    expect((await run('enqueue', '--data', tmp, '--out', tmp, '--shards', '0')).stderr).toContain('--shards must be a positive integer');
+    expect((await run('worker', '--concurrency', 'two')).stderr).toContain('[BAD_SHARD]');
+  });
+
+  it('merge and status of a directory that holds no sharded run', async () => {
+    const merge = await run('merge', '--out', tmp);
+    expect(merge.code).toBe(2);
+    expect(merge.stderr).toContain('[NO_PLAN]');
+    expect((await run('status', '--out', tmp)).stderr).toContain('[NO_PLAN]');
+  });
+});
