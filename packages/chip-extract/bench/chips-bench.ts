@@ -30,13 +30,16 @@ function python(): string | undefined {
 }
 
 /** Run a child under /usr/bin/time -v: its JSON line plus peak RSS (MB). */
-function measure(cmd: string, args: string[], env: Record<string, string> = {}): { chips: number; seconds: number; rssMB: number } {
+function measure(cmd: string, args: string[], env: Record<string, string> = {}): { chips: number; seconds: number; rssMB: number; cpuSeconds: number } {
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
   const line = r.stdout.trim().split('\n').pop()!;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr);
   const parsed = JSON.parse(line) as { chips: number; seconds: number };
-  return { ...parsed, rssMB: rss ? Number(rss[1]) / 1024 : NaN };
+  // CPU seconds (user + sys, whole process incl. startup) are steadier than wall time on a shared machine
+  return { ...parsed, rssMB: rss ? Number(rss[1]) / 1024 : NaN, cpuSeconds: Number(user?.[1] ?? NaN) + Number(sys?.[1] ?? NaN) };
 }
 
 // run against the TypeScript sources of the workspace packages, not a possibly stale dist/
@@ -49,14 +52,15 @@ if (!(process.env.NODE_OPTIONS ?? '').includes('@oidstream/source')) {
 }
 
 const py = python();
-console.log(`chips bench — ${new Date().toISOString()}, ${process.versions.node}, cores: ${(await import('node:os')).cpus().length}`);
+const os = await import('node:os');
+console.log(`chips bench — ${new Date().toISOString()}, node ${process.versions.node}, cores: ${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const rows: string[] = [];
 for (const n of sizes) {
   const data = await prepare(shared, root, n);
   console.log(`\n${n} images, ${data.boxes} boxes${data.packSeconds ? `; pack took ${data.packSeconds.toFixed(1)} s (${(n / data.packSeconds).toFixed(0)} img/s)` : ''}`);
   const out = path.join(data.dir, 'out');
   if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-  const variants: Array<[string, () => { chips: number; seconds: number; rssMB: number }]> = [
+  const variants: Array<[string, () => { chips: number; seconds: number; rssMB: number; cpuSeconds: number }]> = [
     ['oidstream chips (parquet in/out + files)', () => measure(tsx, [path.join(here, 'variant-chips.ts'), data.boxesParquet, data.imagesParquet, out], { NODE_OPTIONS: '--conditions=@oidstream/source' })],
     ['bare sharp loop, 4 in flight', () => measure(tsx, [path.join(here, 'variant-sharp.ts'), data.imagesDir, data.boxesJson, '4'])],
     ['bare sharp loop, 1 in flight', () => measure(tsx, [path.join(here, 'variant-sharp.ts'), data.imagesDir, data.boxesJson, '1'])],
@@ -69,7 +73,9 @@ for (const n of sizes) {
   }
   for (const [name, run] of variants) {
     const r = run();
-    const line = `${String(n).padStart(6)} | ${name.padEnd(42)} | ${String(r.chips).padStart(6)} chips | ${(r.chips / r.seconds).toFixed(1).padStart(7)} chips/s | peak RSS ${r.rssMB.toFixed(0).padStart(5)} MB`;
+    const line =
+      `${String(n).padStart(6)} | ${name.padEnd(42)} | ${String(r.chips).padStart(6)} chips | ${(r.chips / r.seconds).toFixed(1).padStart(7)} chips/s | ` +
+      `${((1000 * r.cpuSeconds) / r.chips).toFixed(1).padStart(6)} CPU ms/chip | peak RSS ${r.rssMB.toFixed(0).padStart(5)} MB`;
     console.log(line);
     rows.push(line);
   }

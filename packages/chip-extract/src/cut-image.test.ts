@@ -147,6 +147,8 @@ describe('cutImage: pixel formats', () => {
     const big = await cutImage(ID, bytes, 0, [{ box: box(0, 1, 0, 1), n: 0 }], resolveChipOptions({ quality: 100 }));
     expect([chip(small[0]).chip_width, chip(small[0]).chip_height]).toEqual([100, 75]);
     expect(chip(small[0]).chip.length).toBeLessThan(chip(big[0]).chip.length);
+    const optimized = await cutImage(ID, bytes, 0, [{ box: box(0, 1, 0, 1), n: 0 }], resolveChipOptions({ quality: 100, optimizeCoding: true }));
+    expect(chip(optimized[0]).chip.length).toBeLessThan(chip(big[0]).chip.length);
   });
 });
 

@@ -119,7 +119,7 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
   let p = pipeline;
   if (angle) p = p.rotate(angle);
   if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-  const { data, info } = await p.jpeg({ quality: o.quality }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
   return {
     kind: 'chip',
     box,

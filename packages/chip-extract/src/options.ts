@@ -3,6 +3,8 @@ import { ChipExtractError } from './errors.js';
 export interface ChipOptions {
   /** JPEG quality 1–100 (default 90). */
   quality?: number;
+  /** Optimise JPEG Huffman tables: ~5–10 % smaller chips for ~20 % more CPU per chip (default false). */
+  optimizeCoding?: boolean;
   /** Grow each side of the box by this percentage of the box width/height before clamping (default 0). */
   padding?: number;
   /** Grow the shorter side so the crop is square (as far as the image allows; default false). */
@@ -23,6 +25,7 @@ export type ResolvedChipOptions = Required<ChipOptions>;
 
 export const CHIP_DEFAULTS: ResolvedChipOptions = {
   quality: 90,
+  optimizeCoding: false,
   padding: 0,
   square: false,
   minBoxSize: 1,
@@ -44,6 +47,7 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
     if (v !== undefined) (o as Record<string, unknown>)[key] = v;
   }
   check(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100, `quality must be an integer 1–100, got ${o.quality}`);
+  check(typeof o.optimizeCoding === 'boolean', 'optimizeCoding must be a boolean');
   check(Number.isFinite(o.padding) && o.padding >= 0 && o.padding <= 1000, `padding must be a percentage 0–1000, got ${o.padding}`);
   check(typeof o.square === 'boolean', 'square must be a boolean');
   check(Number.isFinite(o.minBoxSize) && o.minBoxSize >= 1, `minBoxSize must be ≥ 1 pixel, got ${o.minBoxSize}`);
