@@ -12,6 +12,7 @@ import {
   type ChipOptions,
 } from '@oidstream/chip-extract';
 import { ParquetFileWriter, parquetColumns, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
+import sharp from 'sharp';
 import { PipelineError } from '../errors.js';
 import type { Progress } from '../progress.js';
 
@@ -72,7 +73,10 @@ export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStage
   const errorsFile = path.join(options.out, CHIP_ERRORS_FILE);
   const chipFiles = options.chipFiles ?? true;
   const stage = options.progress?.stage('chips', 'boxes');
-  const writer = ParquetFileWriter.open(file, [...boxColumns, ...CHIP_COLUMNS]);
+  // 16 MiB row groups keep this writer's buffer and classify's reads small
+  const writer = ParquetFileWriter.open(file, [...boxColumns, ...CHIP_COLUMNS], { rowGroupBytes: 16 * 1024 * 1024 });
+  // every image is decoded once: libvips' operation cache (50 MB by default) would only hold dead pixels
+  sharp.cache(false);
   const errors = await ErrorLog.open(errorsFile, 'chips');
   let boxes = 0;
   let chips = 0;
