@@ -14,10 +14,23 @@ export interface KeptBatch {
   offsets: number[];
 }
 
+export interface PrefilterOptions {
+  /** File line number of the first byte pushed (default 1; 2 when the header was consumed already). */
+  firstLine?: number;
+  /**
+   * Return `data` as a view of one reused buffer, valid until the next `push`/`end` (default false: a fresh copy).
+   * The scan uses it so that memory stays flat however big the file is.
+   */
+  reuseOutput?: boolean;
+}
+
 const NL = 10;
 const CR = 13;
 const COMMA = 44;
 const QUOTE = 34;
+const EMPTY = Buffer.alloc(0);
+/** A quoted record is held back across chunks only up to this size (a lone stray quote must not buffer the file). */
+const MAX_HELD_BYTES = 64 << 20;
 
 /**
  * Byte-level CSV line pre-filter (pure, no I/O). It splits chunks into lines, reads the wanted fields straight from
@@ -25,72 +38,122 @@ const QUOTE = 34;
  *
  * It never drops a line that could match: a line with a `"` before or inside a wanted field is kept as is, and a
  * quoted field that spans lines keeps the whole record (quote parity). Lines that pass must still be parsed and
- * checked by the caller; that second check is what makes the result exact.
+ * checked by the caller; that second check is what makes the result exact. Every batch holds whole records: a quoted
+ * record still open at the end of a chunk is held back until it closes, so each batch can be parsed on its own.
  */
 export class LinePrefilter {
   private readonly columns: PrefilterColumn[];
   private readonly maxIndex: number;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly reuse: boolean;
   private tail: Buffer | undefined;
   private nextLine: number;
   private inQuotedRecord = false;
+  // The batch being built.
+  private out: Buffer = EMPTY;
+  private outLen = 0;
+  private keptLines: number[] = [];
+  private keptOffsets: number[] = [];
   /** Lines seen / kept so far. */
   lines = 0;
-  keptLines = 0;
+  kept = 0;
 
-  /** `firstLine`: file line number of the first byte pushed (2 when the header was consumed already). */
-  constructor(columns: readonly PrefilterColumn[], options: { firstLine?: number } = {}) {
+  constructor(columns: readonly PrefilterColumn[], options: PrefilterOptions = {}) {
     // Smallest key set first: it usually rejects most lines.
     this.columns = [...columns].sort((a, b) => a.keys.size - b.keys.size);
     this.maxIndex = this.columns.reduce((m, c) => Math.max(m, c.index), -1);
     this.nextLine = options.firstLine ?? 1;
     this.starts = new Int32Array(this.maxIndex + 2);
     this.ends = new Int32Array(this.maxIndex + 2);
+    this.reuse = options.reuseOutput ?? false;
   }
 
   push(chunk: Buffer): KeptBatch {
-    const buf = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
-    this.tail = undefined;
-    const lastNl = buf.lastIndexOf(NL);
-    if (lastNl < 0) {
-      this.tail = Buffer.from(buf);
-      return { data: EMPTY, lines: [], offsets: [] };
+    this.beginBatch();
+    let start = 0;
+    if (this.tail) {
+      // Finish the line cut at the previous chunk's end without copying this whole chunk.
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.tail = Buffer.concat([this.tail, chunk]);
+        return this.takeBatch();
+      }
+      const head = Buffer.concat([this.tail, chunk.subarray(0, nl + 1)]);
+      this.tail = undefined;
+      const consumed = this.scan(head, 0, head.length, true);
+      if (consumed < head.length) {
+        // An open quoted record (rare): carry it on with the rest of the chunk.
+        this.scanWhole(Buffer.concat([head.subarray(consumed), chunk.subarray(nl + 1)]), 0);
+        return this.takeBatch();
+      }
+      start = nl + 1;
     }
-    const { batch, consumed } = this.scan(buf, lastNl + 1, buf.length <= MAX_HELD_BYTES);
-    if (consumed < buf.length) this.tail = Buffer.from(buf.subarray(consumed));
-    return batch;
+    this.scanWhole(chunk, start);
+    return this.takeBatch();
   }
 
-  /** Flush a last line that had no newline. */
+  /** Flush a last line that had no newline (and anything held back). */
   end(): KeptBatch {
+    this.beginBatch();
     const tail = this.tail;
     this.tail = undefined;
-    if (!tail || tail.length === 0) return { data: EMPTY, lines: [], offsets: [] };
-    const data = tail[tail.length - 1] === NL ? tail : Buffer.concat([tail, NEWLINE]);
-    return this.scan(data, data.length, false).batch;
+    if (tail && tail.length > 0) {
+      const data = tail[tail.length - 1] === NL ? tail : Buffer.concat([tail, Buffer.from('\n')]);
+      this.scan(data, 0, data.length, false);
+    }
+    return this.takeBatch();
+  }
+
+  private scanWhole(buf: Buffer, start: number): void {
+    const lastNl = buf.lastIndexOf(NL);
+    if (lastNl < start) {
+      if (start < buf.length) this.tail = Buffer.from(buf.subarray(start));
+      return;
+    }
+    const consumed = this.scan(buf, start, lastNl + 1, buf.length - start <= MAX_HELD_BYTES);
+    if (consumed < buf.length) this.tail = Buffer.from(buf.subarray(consumed));
+  }
+
+  private beginBatch(): void {
+    this.outLen = 0;
+    this.keptLines = [];
+    this.keptOffsets = [];
+  }
+
+  private takeBatch(): KeptBatch {
+    this.kept += this.keptLines.length;
+    const view = this.out.subarray(0, this.outLen);
+    return { data: this.reuse ? view : Buffer.from(view), lines: this.keptLines, offsets: this.keptOffsets };
+  }
+
+  private reserve(extra: number): void {
+    if (this.outLen + extra <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.outLen + extra, this.out.length * 2, 1 << 16));
+    this.out.copy(grown, 0, 0, this.outLen);
+    this.out = grown;
   }
 
   /**
-   * Filter the complete lines in buf[0, end). With `holdOpen`, a quoted record still open at `end` is not emitted:
-   * its bytes stay for the next push, so every batch holds whole records (csv-parse parses each batch alone).
+   * Filter the complete lines in buf[start, end) into the batch; returns how far it consumed. With `holdOpen`, a
+   * quoted record still open at `end` is not emitted: its bytes are left for later.
    */
-  private scan(buf: Buffer, end: number, holdOpen: boolean): { batch: KeptBatch; consumed: number } {
-    const lines: number[] = [];
-    const offsets: number[] = [];
-    let out: Buffer | undefined;
-    let outLen = 0;
+  private scan(buf: Buffer, start: number, end: number, holdOpen: boolean): number {
+    this.reserve(end - start);
+    const lines = this.keptLines;
+    const offsets = this.keptOffsets;
     let runStart = -1; // start of the current run of kept lines (copied in one go)
-    let quoteAt = buf.indexOf(QUOTE); // next quote at or after pos; -1 = none in this buffer
+    let quoteAt = buf.indexOf(QUOTE, start); // next quote at or after pos; -1 = none
     if (quoteAt >= end) quoteAt = -1;
-    let pos = 0;
+    let pos = start;
     let line = this.nextLine;
     let openPos = -1; // where the quoted record that is still open started
     let openLine = 0;
     let openKept = 0;
     const flush = (to: number): void => {
       if (runStart < 0) return;
-      if (!out) out = Buffer.allocUnsafe(end);
-      buf.copy(out, outLen, runStart, to);
-      outLen += to - runStart;
+      buf.copy(this.out, this.outLen, runStart, to);
+      this.outLen += to - runStart;
       runStart = -1;
     };
     while (pos < end) {
@@ -119,7 +182,7 @@ export class LinePrefilter {
       if (keep) {
         if (runStart < 0) runStart = pos;
         lines.push(line);
-        offsets.push(outLen + (pos - runStart));
+        offsets.push(this.outLen + (pos - runStart));
       } else flush(pos);
       pos = next;
       line++;
@@ -136,9 +199,8 @@ export class LinePrefilter {
       this.inQuotedRecord = false;
     } else flush(end);
     this.lines += line - this.nextLine;
-    this.keptLines += lines.length;
     this.nextLine = line;
-    return { batch: { data: out ? out.subarray(0, outLen) : EMPTY, lines, offsets }, consumed };
+    return consumed;
   }
 
   /** Fields of the line buf[start, nl) against the key sets; a quote at `quoteAt` (if in range) makes it pass. */
@@ -175,12 +237,4 @@ export class LinePrefilter {
     }
     return true;
   }
-
-  private readonly starts: Int32Array;
-  private readonly ends: Int32Array;
 }
-
-const EMPTY = Buffer.alloc(0);
-/** A quoted record is held back across chunks only up to this size (a lone stray quote must not buffer the file). */
-const MAX_HELD_BYTES = 64 << 20;
-const NEWLINE = Buffer.from('\n');

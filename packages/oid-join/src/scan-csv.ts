@@ -1,4 +1,4 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import type { BadRow } from '@oidstream/oid-labels';
@@ -182,30 +182,39 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
     const columns: PrefilterColumn[] = [];
     exact = whereSets.map((w) => ({ index: header!.require(w.name, file), set: w.set }));
     if (usePrefilter) for (const e of exact) columns.push({ index: e.index, keys: e.set });
-    prefilter = new LinePrefilter(columns, { firstLine: 2 });
+    prefilter = new LinePrefilter(columns, { firstLine: 2, reuseOutput: true });
     return prefilter.push(rest);
   };
 
-  const input = createReadStream(file, { highWaterMark: chunkSize });
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    bytesRead += chunk.length;
-    stats.bytes += chunk.length;
-    let batch: KeptBatch | undefined;
-    if (prefilter) batch = prefilter.push(chunk);
-    else {
-      headerBuf = headerBuf ? Buffer.concat([headerBuf, chunk]) : chunk;
-      const nl = headerBuf.indexOf(10);
-      if (nl >= 0) {
-        header = readHeader(headerBuf.subarray(0, nl), file);
-        batch = startBody(headerBuf.subarray(nl + 1));
-        headerBuf = undefined;
+  // One read buffer for the whole file, and batches that are views of one reused buffer: memory stays flat.
+  const fh = await fsp.open(file, 'r');
+  const readBuf = Buffer.allocUnsafe(chunkSize);
+  try {
+    for (;;) {
+      const { bytesRead: n } = await fh.read(readBuf, 0, chunkSize, null);
+      if (n === 0) break;
+      const chunk = readBuf.subarray(0, n);
+      bytesRead += n;
+      stats.bytes += n;
+      let batch: KeptBatch | undefined;
+      if (prefilter) batch = prefilter.push(chunk);
+      else {
+        headerBuf = headerBuf ? Buffer.concat([headerBuf, chunk]) : Buffer.from(chunk);
+        const nl = headerBuf.indexOf(10);
+        if (nl >= 0) {
+          header = readHeader(headerBuf.subarray(0, nl), file);
+          batch = startBody(headerBuf.subarray(nl + 1));
+          headerBuf = undefined;
+        }
       }
+      if (batch) {
+        const rows = parseBatch(batch);
+        if (rows.length) yield rows;
+      }
+      options.onProgress?.({ file, bytesRead, totalBytes });
     }
-    if (batch) {
-      const rows = parseBatch(batch);
-      if (rows.length) yield rows;
-    }
-    options.onProgress?.({ file, bytesRead, totalBytes });
+  } finally {
+    await fh.close();
   }
   if (!prefilter) {
     if (!headerBuf || headerBuf.length === 0) throw new OidJoinError('EMPTY_FILE', `${file}: empty file (no header)`);
