@@ -150,6 +150,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
     for (const r of readErrorLog(errorsFile)) if (r.permanent && wanted.has(r.ImageID) && !have.has(r.ImageID)) standing.set(r.ImageID, r);
   }
   for (const u of unplanned) {
+    if (have.has(u.imageId)) continue; // stored by an earlier run (e.g. from another --source)
     standing.set(u.imageId, { stage: 'download', ImageID: u.imageId, reason: u.reason, message: u.detail, url: null, status: null, attempts: 0, permanent: true, time: now });
   }
   const log = new DownloadErrorLog(errorsFile);
