@@ -7,6 +7,8 @@ import type { WriteOptions } from './options.js';
 import { ParquetFileWriter } from './parquet-file-writer.js';
 import { readRotationCsv } from './rotation-csv.js';
 
+const READ_AHEAD = 8;
+
 /** images.parquet schema (the shared contract). */
 export const IMAGE_COLUMNS: ColumnSpec[] = [
   { name: 'ImageID', type: 'STRING', nullable: false },
@@ -82,19 +84,27 @@ export async function packImages(options: PackOptions): Promise<PackResult> {
   let packed = 0;
   let withRotationInfo = 0;
   try {
-    for (const { file, id } of candidates) {
+    // read a few files ahead so disk latency overlaps with writing
+    const load = async (file: string): Promise<Buffer | string> => {
       const full = path.join(options.imagesDir, file);
-      let bytes: Buffer;
       try {
-        if (!(await stat(full)).isFile()) {
-          skip(file, 'not a regular file');
-          continue;
-        }
-        bytes = await readFile(full);
+        if (!(await stat(full)).isFile()) return 'not a regular file';
+        return await readFile(full);
       } catch (err) {
-        skip(file, `unreadable: ${(err as Error).message}`);
+        return `unreadable: ${(err as Error).message}`;
+      }
+    };
+    const ahead: Array<Promise<Buffer | string>> = [];
+    for (let i = 0; i < Math.min(READ_AHEAD, candidates.length); i++) ahead.push(load(candidates[i].file));
+    for (let i = 0; i < candidates.length; i++) {
+      const { file, id } = candidates[i];
+      const loaded = await ahead.shift()!;
+      if (i + READ_AHEAD < candidates.length) ahead.push(load(candidates[i + READ_AHEAD].file));
+      if (typeof loaded === 'string') {
+        skip(file, loaded);
         continue;
       }
+      const bytes = loaded;
       if (!sniffImageFormat(bytes)) {
         skip(file, 'bytes are not an image (no JPEG/PNG/GIF/WebP/TIFF/HEIF/BMP signature)');
         continue;
