@@ -67,6 +67,8 @@ export class RunRecorder {
       counts: {},
       errors: { total: 0, byStage: {} },
       peakRssBytes: process.memoryUsage().rss,
+      // a resumed run whose classify parts are all reused loads no model: the backend is the earlier run's
+      ...(previous?.backend ? { backend: previous.backend } : {}),
       resumes: previous ? previous.resumes + (previous.status === 'done' ? 0 : 1) : 0,
     };
     // RSS is sampled while the run is alive; the unref'd timer never keeps the process up.

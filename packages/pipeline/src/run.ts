@@ -149,7 +149,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     run.noteCounts(classify.counts);
     if (!choice.skipped) {
       record.classification = { status: 'done' };
-      record.backend = classify.note;
+      if (classify.note && classify.counts?.classifyPartsReused !== classify.counts?.classifyParts) record.backend = classify.note;
     }
 
     // 6. report: always redrawn (cheap). run.json is closed first so the page shows the finished run.

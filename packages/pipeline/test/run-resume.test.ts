@@ -16,11 +16,15 @@ const mobilenet = path.join(shared, 'models', 'mobilenet_v1_0.75_224');
 
 let tmp: string;
 let data: string;
+let small: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'oidstream-resume-'));
   data = path.join(tmp, 'data');
   await generateOid({ out: data, images: 150, seed: 7 });
+  // classify is the slow stage: its test runs on fewer images, in parts of 10 chips
+  small = path.join(tmp, 'small');
+  await generateOid({ out: small, images: 60, seed: 8 });
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -113,17 +117,17 @@ describe('oidstream run: resume after kill -9', () => {
 
 describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: resume inside classify (needs ../shared/models)', () => {
   it('kill -9 after some classify parts, rerun reuses them → same predictions as an uninterrupted run', async () => {
-    const args = { data, models: [`mobilenet=${mobilenet}`], classifyPartRows: 40 };
+    const args = { data: small, models: [`mobilenet=${mobilenet}`], classifyPartRows: 10 };
     const reference = path.join(tmp, 'ref-classify');
     await runPipeline({ ...args, out: reference, ...quiet });
     const want = await snapshot(reference);
     expect(want.predictions.length).toBe(want.chips.length);
 
     const out = path.join(tmp, 'killed-classify');
-    const killed = await runCli(['run', '--data', data, '--out', out, '--model', `mobilenet=${mobilenet}`, '--classify-part-rows', '40', '--json'], {
+    const killed = await runCli(['run', '--data', small, '--out', out, '--model', `mobilenet=${mobilenet}`, '--classify-part-rows', '10', '--json'], {
       killWhen: (line) => {
         const p = progressOf(line);
-        return p?.stage === 'classify' && p.done >= 90;
+        return p?.stage === 'classify' && p.done >= 25;
       },
     });
     expect(killed.signal).toBe('SIGKILL');
