@@ -37,6 +37,8 @@ export interface PlannedRun {
   jobs: ShardJob[];
   /** True when OUT already held this very plan (a re-enqueue or another shard process). */
   reused: boolean;
+  /** The plan this one replaced (with force). */
+  replaced?: ShardPlanRecord;
   /** Selected images that no image file holds: their boxes become UNKNOWN_IMAGE errors (in shard 0). */
   missingImages: number;
 }
@@ -82,6 +84,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   }));
 
   let reused = false;
+  let replaced: ShardPlanRecord | undefined;
   if (existsSync(planPath(out))) {
     const old = await readPlan(out);
     if (old.planId === id) reused = true;
@@ -90,11 +93,14 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
         'PLAN_MISMATCH',
         `${out} already holds another sharded run (plan ${old.planId}, ${old.shards.length} shards): use another --out, or --force to replace it`,
       );
-    } else if (options.mode === 'redis') await rm(partsDir(out), { recursive: true, force: true });
+    } else {
+      replaced = old;
+      if (options.mode === 'redis') await rm(partsDir(out), { recursive: true, force: true });
+    }
     // static mode: the other shard processes are writing into parts/ right now; merge drops stale parts
   }
   const planBoxes = options.mode === 'static' ? path.join(out, 'boxes.parquet') : boxes; // where shard processes publish it
   const plan = planRecord({ planId: id, out, boxes: planBoxes, mode: options.mode, queue: options.queue, models }, shards);
   if (!reused) await writePlan(out, plan);
-  return { plan: reused ? await readPlan(out) : plan, jobs, reused, missingImages: missing.length };
+  return { plan: reused ? await readPlan(out) : plan, jobs, reused, missingImages: missing.length, ...(replaced ? { replaced } : {}) };
 }

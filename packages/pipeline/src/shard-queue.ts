@@ -7,6 +7,7 @@ import type { Job, JobState } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import { ScaleOutError } from './scale-out-error.js';
+import { readPartMeta } from './shard-files.js';
 import type { ShardJob, ShardResult } from './shard-job.js';
 
 /** Defaults of the queue and the workers, in one place. */
@@ -77,8 +78,14 @@ export async function enqueueShards(queue: Queue, jobs: readonly ShardJob[], opt
       if (state === 'failed') {
         await existing.retry('failed');
         retried++;
-      } else kept++;
-      continue;
+        continue;
+      }
+      // done in Redis but its part is gone from OUT (deleted, another filesystem): run it again
+      if (!(state === 'completed' && !(await readPartMeta(data.out, data.shard.id)))) {
+        kept++;
+        continue;
+      }
+      await existing.remove();
     }
     fresh.push({ name: 'shard', data, opts: { jobId, attempts, backoff: { type: 'exponential', delay }, removeOnComplete: false, removeOnFail: false } });
   }
@@ -97,6 +104,21 @@ export interface ShardJobState {
   result?: ShardResult;
   startedAt?: number;
   finishedAt?: number;
+}
+
+/** Take the not yet started shards of a replaced plan off the queue (running ones fail on their own: PLAN_MISMATCH). */
+export async function dropPlanJobs(queue: Queue, planId: string, shardIds: readonly string[]): Promise<number> {
+  let dropped = 0;
+  for (const id of shardIds) {
+    const job = await queue.getJob(shardJobId(planId, id));
+    if (!job) continue;
+    const state = await job.getState();
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+      await job.remove();
+      dropped++;
+    }
+  }
+  return dropped;
 }
 
 /** State of each shard of a plan in the queue. */

@@ -9,7 +9,7 @@ import type { ColumnSpec } from '@oidstream/parquet-io';
 import { writeFileAtomic } from './atomic-write.js';
 import { parseModelSpecs } from './model-choice.js';
 import { ScaleOutError } from './scale-out-error.js';
-import { partErrorsPath, partMetaPath, partPath } from './shard-files.js';
+import { partErrorsPath, partMetaPath, partPath, planPath } from './shard-files.js';
 import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
 import type { ShardSegment } from './shard-plan.js';
 import { CHIP_COLUMNS } from './stages/chips.js';
@@ -90,6 +90,22 @@ async function* folderImages(seg: ShardSegment, wanted: ReadonlySet<string>, tim
   }
 }
 
+/**
+ * A job of a plan that was replaced (enqueue --force with other options) must not overwrite the new plan's part
+ * of the same number: it fails for good instead.
+ */
+async function checkCurrentPlan(job: ShardJob): Promise<void> {
+  let current: string | undefined;
+  try {
+    current = (JSON.parse(await readFile(planPath(job.out), 'utf8')) as { planId?: string }).planId;
+  } catch {
+    current = undefined; // no plan file (processShard called directly): nothing to protect
+  }
+  if (current !== undefined && current !== job.planId) {
+    throw new ScaleOutError('PLAN_MISMATCH', `shard ${job.shard.id} belongs to plan ${job.planId}, but ${job.out} now holds plan ${current}: not written`);
+  }
+}
+
 export interface ShardWorkOptions {
   attempt?: number;
   /** Who ran it, for status (default host:pid). */
@@ -123,6 +139,7 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
   }
   ms.boxes = performance.now() - t;
 
+  await checkCurrentPlan(job);
   const writer = ParquetFileWriter.open(partPath(job.out, job.shard.id), columns);
   const errors: string[] = [];
   let chips = 0;
@@ -156,6 +173,7 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
     }
     t = performance.now();
     await writeFileAtomic(partErrorsPath(job.out, job.shard.id), errors.length ? errors.join('\n') + '\n' : '');
+    await checkCurrentPlan(job);
     const { bytes } = writer.finish(); // temp file → part-<id>.parquet
     ms.write += performance.now() - t;
     ms.total = performance.now() - t0;

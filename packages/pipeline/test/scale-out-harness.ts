@@ -3,7 +3,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractChips, parquetImageSource } from '@oidstream/chip-extract';
 import { readParquetRows } from '@oidstream/parquet-io';
 
 export const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,13 +91,4 @@ export function byChipId(rows: Record<string, unknown>[], drop: string[] = []): 
   return rows
     .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.includes(k)).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v])))
     .sort((a, b) => String(a.chip_id).localeCompare(String(b.chip_id)));
-}
-
-/** What a single machine's chips stage produces from the same selection: every box of boxes.parquet, one pass. */
-export async function singleMachineChips(boxes: string, images: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for await (const r of extractChips(readParquetRows(boxes), parquetImageSource(images))) {
-    if (r.kind === 'chip') out.push({ ...r.box, chip_id: r.chip_id, chip: r.chip, chip_width: r.chip_width, chip_height: r.chip_height, chip_path: r.chip_path });
-  }
-  return out;
 }

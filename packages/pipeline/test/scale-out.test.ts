@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import { planRun } from '../src/shard-enqueue.js';
 import { mergeParts } from '../src/shard-merge.js';
 import { enqueueShards, openQueue } from '../src/shard-queue.js';
 import { runStatus } from '../src/shard-status.js';
-import { BUILT, WorkerProc, byChipId, cli, readAll, singleMachineChips } from './scale-out-harness.js';
+import { processShard } from '../src/shard-work.js';
+import { BUILT, WorkerProc, byChipId, cli, readAll } from './scale-out-harness.js';
 
 const redisMissing = !findRedisServer();
 const reason = redisMissing ? 'redis-server not installed (apt-get install -y redis-server)' : !BUILT ? 'pipeline not built (npx nx run pipeline:build)' : '';
@@ -31,7 +32,11 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     redis = await startLocalRedis();
     tmp = await mkdtemp(path.join(os.tmpdir(), 'oidstream-scale-'));
     fx = await makeShardFixture(path.join(tmp, 'data'), { images: 24, rowGroupRows: 4, orphans: 1 });
-    reference = byChipId(await singleMachineChips(fx.boxes, fx.images));
+    // the single-machine reference: the chips command (the stage `run` uses), from the same build the workers run
+    const single = await cli(['chips', '--boxes', fx.boxes, '--images', fx.images, '--out', path.join(tmp, 'single')]);
+    expect(single.code, single.stderr).toBe(0);
+    reference = byChipId(await readAll(path.join(tmp, 'single', 'chips.parquet')));
+    expect(reference.length).toBeGreaterThan(40);
   });
   afterEach(async () => {
     for (const w of workers.splice(0)) w.kill9();
@@ -104,6 +109,24 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(byChipId(await readAll(path.join(out, 'chips.parquet')))).toEqual(reference);
     // the orphan box (image absent) is reported, as the chips stage does
     expect(readFileSync(path.join(out, 'errors.jsonl'), 'utf8')).toContain('UNKNOWN_IMAGE');
+  });
+
+  it('enqueue again re-runs a shard whose part was lost; a replaced plan\'s job never overwrites the new plan', async () => {
+    const out = path.join(tmp, 'again');
+    const queue = `q${queueNo++}`;
+    expect(await enqueueHere(out, queue, 2)).toEqual({ added: 2, retried: 0, kept: 0 });
+    expect(await worker(queue, ['--exit-when-idle', '500']).exited).toBe(0);
+    rmSync(path.join(out, 'parts', 'part-00001.parquet'));
+    expect((await status(out, queue)).counts).toMatchObject({ done: 1, unknown: 1 });
+    expect(await enqueueHere(out, queue, 2)).toEqual({ added: 1, retried: 0, kept: 1 });
+    expect(await worker(queue, ['--exit-when-idle', '500']).exited).toBe(0);
+    expect((await status(out, queue)).counts).toMatchObject({ done: 2 });
+
+    const old = await planRun({ out, boxes: fx.boxes, images: [fx.images], mode: 'redis', queue, shards: 2 });
+    const replaced = await planRun({ out, boxes: fx.boxes, images: [fx.images], mode: 'redis', queue, shards: 3, force: true });
+    expect(replaced.replaced?.planId).toBe(old.plan.planId);
+    await expect(processShard(old.jobs[0])).rejects.toMatchObject({ code: 'PLAN_MISMATCH' });
+    expect(existsSync(path.join(out, 'parts', 'part-00000.parquet'))).toBe(false); // --force cleared the old parts
   });
 
   it('kill -9 of a worker mid-shard: the shard is retried elsewhere and every chip is there exactly once', async () => {

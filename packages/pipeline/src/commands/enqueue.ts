@@ -8,7 +8,7 @@ import type { PlannedRun } from '../shard-enqueue.js';
 import { addRunOutputOptions, runOutputOptions } from '../shard-flags.js';
 import type { RunOutputFlags } from '../shard-flags.js';
 import { SHARD_PLAN_DEFAULTS } from '../shard-plan.js';
-import { QUEUE_DEFAULTS, checkRedis, enqueueShards, openQueue } from '../shard-queue.js';
+import { QUEUE_DEFAULTS, checkRedis, dropPlanJobs, enqueueShards, openQueue } from '../shard-queue.js';
 import { setupShardedRun } from '../shard-setup.js';
 
 interface EnqueueFlags extends RunOutputFlags {
@@ -63,6 +63,7 @@ export function registerEnqueue(program: Command): void {
       const queue = openQueue(url, f.queue);
       let counts;
       try {
+        if (planned.replaced?.mode === 'redis') await dropPlanJobs(queue, planned.replaced.planId, planned.replaced.shards.map((s) => s.id));
         counts = await enqueueShards(queue, planned.jobs, retry);
       } finally {
         await queue.close();
