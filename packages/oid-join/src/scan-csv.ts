@@ -114,22 +114,22 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
   /** Quote-free batch: lines split on commas, the same fields csv-parse would give. */
   const splitBatch = (batch: KeptBatch): CsvRow[] => {
     const rows: CsvRow[] = [];
-    const text = batch.data.toString('utf8');
-    let pos = 0;
-    outer: for (let i = 0; i < batch.lines.length; i++) {
-      const nl = text.indexOf('\n', pos);
-      const end = nl < 0 ? text.length : nl;
-      const line = text.charCodeAt(end - 1) === 13 ? text.slice(pos, end - 1) : text.slice(pos, end);
-      pos = end + 1;
-      if (line === '') continue; // blank line
-      const record = line.split(',');
+    const { data, offsets } = batch;
+    const n = batch.lines.length;
+    outer: for (let i = 0; i < n; i++) {
+      // Decode line by line: fields then point into one short line, never into a whole batch of text.
+      let end = i + 1 < n ? offsets[i + 1] : data.length;
+      if (end > offsets[i] && data[end - 1] === 10) end--;
+      if (end > offsets[i] && data[end - 1] === 13) end--;
+      if (end === offsets[i]) continue; // blank line
+      const record = data.toString('utf8', offsets[i], end).split(',');
       for (const w of exact) {
         const v = record[w.index];
         if (v === undefined || !w.set.hasString(v)) continue outer;
       }
       rows.push({ file, line: batch.lines[i], fields: record, header: header! });
     }
-    stats.parsedLines += batch.lines.length;
+    stats.parsedLines += n;
     stats.rows += rows.length;
     return rows;
   };

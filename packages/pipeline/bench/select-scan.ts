@@ -2,8 +2,13 @@
  * Benchmark (not a test): scan throughput of `select` beside DuckDB's read_csv on the same generated OID CSVs, and
  * the peak RSS of each run at 1M and 10M box rows (each measured in its own child process).
  *
- *   npx tsx --conditions=@oidstream/source packages/pipeline/bench/select-scan.ts [--rows 1000000,10000000]
- *       [--big-cat-share 0.02] [--dir /tmp/oidstream-bench] [--csv-parse-max-rows 1000000]
+ *   npx tsx --conditions=@oidstream/source packages/pipeline/bench/select-scan.ts
+ *       [--rows 1000000,10000000,10000000@0.002] [--big-cat-share 0.02] [--dir /tmp/oidstream-bench]
+ *       [--csv-parse-max-rows 1000000] [--variants select,select-csv-parse,select-no-prefilter,duckdb-semijoin,duckdb-count]
+ *
+ * `N@P` generates N box rows with big-cat share P (default --big-cat-share): `10000000@0.002` selects about as many
+ * images as `1000000` at 0.02, so it shows memory against rows scanned with the selection held constant (the
+ * selected ImageID set is what select keeps in memory; rows are streamed).
  *
  * Variants: select (byte pre-filter; quote-free batches split directly), select with the pre-filter but every kept
  * line through csv-parse, select without the pre-filter (csv-parse on every line; only up to --csv-parse-max-rows),
@@ -24,6 +29,7 @@ interface Task {
 interface Measure {
   kind: string;
   rows: number;
+  share?: number;
   boxes: number;
   seconds: number;
   mb: number;
@@ -92,17 +98,21 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' }, rows: { type: 'string' }, 'big-cat-share': { type: 'string' }, dir: { type: 'string' },
-      'csv-parse-max-rows': { type: 'string' },
+      'csv-parse-max-rows': { type: 'string' }, variants: { type: 'string' },
     },
   });
   if (values.child) return child(JSON.parse(values.child) as Task);
-  const sizes = (values.rows ?? '1000000,10000000').split(',').map(Number);
-  const share = Number(values['big-cat-share'] ?? 0.02);
+  const defaultShare = Number(values['big-cat-share'] ?? 0.02);
+  const sizes = (values.rows ?? '1000000,10000000,10000000@0.002').split(',').map((spec) => {
+    const [n, p] = spec.split('@');
+    return { rows: Number(n), share: p === undefined ? defaultShare : Number(p) };
+  });
+  const wanted = new Set((values.variants ?? 'select,select-csv-parse,select-no-prefilter,duckdb-semijoin,duckdb-count').split(','));
   const dir = values.dir ?? path.join(os.tmpdir(), 'oidstream-bench');
   const csvParseMax = Number(values['csv-parse-max-rows'] ?? 1_000_000);
   const { generateOid } = await import('@oidstream/tools');
   const results: Measure[] = [];
-  for (const rows of sizes) {
+  for (const { rows, share } of sizes) {
     const data = path.join(dir, `rows-${rows}-share-${share}`);
     const marker = path.join(data, '.complete');
     if (!existsSync(marker)) {
@@ -110,17 +120,19 @@ async function main(): Promise<void> {
       await generateOid({ out: data, boxRows: rows, jpeg: false, rotationFiles: false, bigCatShare: share, seed: 42, force: true });
       writeFileSync(marker, '');
     }
-    const kinds: Task['kind'][] = ['select', 'select-csv-parse', ...(rows <= csvParseMax ? (['select-no-prefilter'] as const) : []), 'duckdb-semijoin', 'duckdb-count'];
+    const kinds = (['select', 'select-csv-parse', 'select-no-prefilter', 'duckdb-semijoin', 'duckdb-count'] as const).filter(
+      (k) => wanted.has(k) && (k !== 'select-no-prefilter' || rows <= csvParseMax),
+    );
     for (const kind of kinds) {
-      const m = { ...runChild({ kind, data }), rows };
+      const m = { ...runChild({ kind, data }), rows, share };
       results.push(m);
       process.stderr.write(`${JSON.stringify(m)}\n`);
     }
   }
-  process.stdout.write('\n| box rows | variant | MB | s | MB/s | peak RSS MB | boxes | lines parsed / seen |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('\n| box rows | big-cat share | variant | MB | s | MB/s | peak RSS MB | boxes out | lines parsed / seen |\n|---|---|---|---|---|---|---|---|---|\n');
   for (const m of results) {
     const parsed = m.lines ? `${m.parsedLines} / ${m.lines}` : '';
-    process.stdout.write(`| ${m.rows} | ${m.kind} | ${m.mb} | ${m.seconds} | ${m.mbPerS} | ${m.peakRssMB} | ${m.boxes} | ${parsed} |\n`);
+    process.stdout.write(`| ${m.rows} | ${m.share} | ${m.kind} | ${m.mb} | ${m.seconds} | ${m.mbPerS} | ${m.peakRssMB} | ${m.boxes} | ${parsed} |\n`);
   }
 }
 

@@ -212,8 +212,9 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
         const c = perClass.get(label.LabelName)!;
         if (label.Confidence > minConfidence) {
           c.positiveLabels++;
-          c.images.add(label.ImageID);
-          selected.add(label.ImageID);
+          const id = ownString(label.ImageID);
+          c.images.add(id);
+          selected.add(id);
         } else if (label.Confidence === 0) c.negativeLabels++;
         else c.belowThresholdLabels++;
       }
@@ -253,7 +254,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
           const c = perClass.get(box.LabelName)!;
           c.boxes++;
           total++;
-          imagesWithBoxes.add(box.ImageID);
+          if (!imagesWithBoxes.has(box.ImageID)) imagesWithBoxes.add(ownString(box.ImageID));
           const out = box as SelectedBox;
           out.DisplayName = c.DisplayName;
           yield out;
@@ -277,6 +278,14 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       badRows: { count: badCount, first: bad },
     };
   }
+}
+
+/**
+ * A copy of a key that owns its characters. Parsed fields can be slices of a longer string (a line); a slice kept in
+ * a Set would keep that whole string alive, so memory would grow with the rows scanned, not the images selected.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 export interface SelectStageOptions extends SelectOptions {
