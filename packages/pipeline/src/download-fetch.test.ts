@@ -47,6 +47,7 @@ describe('fetchImage against a faulty local server', () => {
     'always-404': ['http404'],
     'always-403': ['http403'],
     'always-not-image': ['not-image'],
+    chunked: ['chunked'],
   };
 
   beforeAll(async () => {
@@ -96,6 +97,13 @@ describe('fetchImage against a faulty local server', () => {
   it('caps the body: a bigger image fails as TOO_LARGE without retries', async () => {
     const result = await get('ok', { maxBytes: 100 });
     expect(result).toMatchObject({ ok: false, reason: 'TOO_LARGE', permanent: true, attempts: 1 });
+  });
+
+  it('caps a body without Content-Length while streaming it, and reads it whole when under the cap', async () => {
+    const big = await get('chunked', { maxBytes: 100 });
+    expect(big).toMatchObject({ ok: false, reason: 'TOO_LARGE', detail: 'body over cap 100', attempts: 1 });
+    const whole = await get('chunked');
+    expect(whole.ok && Buffer.from(whole.bytes).equals(Buffer.from(images.get(pathOf('chunked'))!))).toBe(true);
   });
 
   it('stops at once when the caller aborts', async () => {

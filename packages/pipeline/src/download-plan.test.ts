@@ -1,9 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasOpenQuote, splitCsvRecord } from './csv-record.js';
 import { planDownloads } from './download-plan.js';
 import type { ImageMeta } from './download-plan.js';
 import { fetchImages, fetchImagesStream } from './fetch-images.js';
+import { findImageMetaFiles, readImageMeta } from './read-image-meta.js';
 import { startFaultServer } from '../test/fault-server.js';
 import type { FaultServer } from '../test/fault-server.js';
 import { makeJpegs } from '../test/make-images.js';
@@ -73,5 +77,34 @@ describe('fetchImages', () => {
       if (++n === 4) break;
     }
     expect(n).toBe(4);
+  });
+});
+
+describe('readImageMeta', () => {
+  it('finds OID-named rotation CSVs (v5/v6 "-boxable-" train name, BOM), reads only wanted rows, maps by header', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'oid-meta-'));
+    try {
+      await mkdir(path.join(dir, 'annotations'));
+      // Columns in another order than OID's, no Subset column (the file name gives the split), a BOM.
+      await writeFile(
+        path.join(dir, 'annotations', 'train-images-boxable-with-rotation.csv'),
+        '\uFEFFImageID,Rotation,OriginalURL,Author,OriginalMD5,License,Thumbnail300KURL\n' +
+          'aaaa,90.0,https://o/a.jpg,"Doe, J.",bWQ1,CC,https://t/a.jpg\n' +
+          'bbbb,,https://o/b.jpg,B,,CC,\n' +
+          'cccc,180,https://o/c.jpg,C,,CC,\n',
+      );
+      await writeFile(path.join(dir, 'annotations', 'train-annotations-bbox.csv'), 'ImageID\n');
+      const files = await findImageMetaFiles(dir);
+      expect(files.map((f) => path.basename(f))).toEqual(['train-images-boxable-with-rotation.csv']);
+      const meta = await readImageMeta(files, new Set(['aaaa', 'bbbb', 'zzzz']));
+      expect([...meta.keys()]).toEqual(['aaaa', 'bbbb']);
+      expect(meta.get('aaaa')).toEqual({
+        ImageID: 'aaaa', Subset: 'train', OriginalURL: 'https://o/a.jpg', Thumbnail300KURL: 'https://t/a.jpg',
+        OriginalMD5: 'bWQ1', License: 'CC', Author: 'Doe, J.', Rotation: 90,
+      });
+      expect(meta.get('bbbb')).toMatchObject({ Rotation: null, OriginalMD5: null, Thumbnail300KURL: null });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

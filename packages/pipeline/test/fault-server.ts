@@ -22,6 +22,7 @@ export type Fault =
   | 'stall' // headers and half the body, then nothing for `slowMs`
   | 'not-image' // 200 with a text body
   | 'wrong-bytes' // 200 with another valid JPEG (its MD5 differs)
+  | 'chunked' // 200 without Content-Length, body in two chunks
   | 'unavailable'; // 302 to /photo_unavailable.png, a valid placeholder image (what Flickr does for deleted photos)
 
 export interface FaultServerOptions {
@@ -117,6 +118,10 @@ export async function startFaultServer(options: FaultServerOptions): Promise<Fau
         res.end(text);
         return;
       }
+      case 'chunked':
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.write(half, () => later(5, () => res.end(image.subarray(half.byteLength))));
+        return;
       case 'unavailable':
         res.writeHead(302, { location: '/photo_unavailable.png' }).end();
         return;
