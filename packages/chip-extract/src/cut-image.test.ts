@@ -81,6 +81,21 @@ describe('cutImage: OID Rotation (counter-clockwise) turns chips upright', () =>
   });
 });
 
+describe('cutImage: large images with several boxes are cut box by box', () => {
+  it('gives the same chips as the decode-once path', async () => {
+    const bytes = await jpegWithOrientation(6, 80, 48);
+    const boxes = [TL, TR, BL, BR].map((b, n) => ({ box: b, n }));
+    const once = await cutImage(ID, bytes, 90, boxes, o);
+    const direct = await cutImage(ID, bytes, 90, boxes, resolveChipOptions({ rawDecodeMaxPixels: 100 }));
+    for (let i = 0; i < 4; i++) {
+      expect([chip(direct[i]).chip_width, chip(direct[i]).chip_height]).toEqual([chip(once[i]).chip_width, chip(once[i]).chip_height]);
+      expect(near(await meanColour(chip(direct[i]).chip), await meanColour(chip(once[i]).chip), 12)).toBe(true);
+    }
+    const bad = await cutImage(ID, bytes.subarray(0, 200), null, boxes, resolveChipOptions({ rawDecodeMaxPixels: 100 }));
+    expect(bad.map((r) => r.kind === 'error' && r.code)).toEqual(['BAD_IMAGE', 'BAD_IMAGE', 'BAD_IMAGE', 'BAD_IMAGE']);
+  });
+});
+
 describe('cutImage: pixel formats', () => {
   const W = 64;
   const H = 40;

@@ -58,7 +58,14 @@ export async function cutImage(
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', 'image bytes are missing or empty'));
   }
-  if (boxes.length === 1) return [await cutSingle(imageId, bytes, boxes[0], angle, o)];
+  if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, angle, o);
+  // bound memory: ~3 bytes per pixel stay decoded while the boxes are cut
+  try {
+    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata();
+    if (width * height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, angle, o);
+  } catch {
+    // undecodable: decodeImage below reports it
+  }
   let img: DecodedImage;
   try {
     img = await decodeImage(bytes, o.maxPixels);
@@ -79,8 +86,12 @@ export async function cutImage(
   return out;
 }
 
-/** One box: a single sharp pipeline straight from the encoded bytes (still one decode, no raw copy of the image). */
-async function cutSingle(imageId: string, bytes: Uint8Array, { box, n }: IndexedBox, angle: number, o: ResolvedChipOptions): Promise<ChipResult> {
+/**
+ * Boxes cut by one sharp pipeline each, straight from the encoded bytes: for a single box this is still one
+ * decode and skips a raw copy of the image; for very large images with several boxes it trades extra decodes
+ * for not holding the whole decoded image (options.rawDecodeMaxPixels).
+ */
+async function cutDirect(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], angle: number, o: ResolvedChipOptions): Promise<ChipResult[]> {
   let width: number;
   let height: number;
   try {
@@ -89,19 +100,27 @@ async function cutSingle(imageId: string, bytes: Uint8Array, { box, n }: Indexed
     height = meta.autoOrient.height;
     if (!width || !height) throw new Error('image has no size');
   } catch (err) {
-    return fail(box, imageId, n, 'BAD_IMAGE', `cannot decode image: ${(err as Error).message.split('\n')[0]}`);
+    const reason = `cannot decode image: ${(err as Error).message.split('\n')[0]}`;
+    return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', reason));
   }
-  const r = boxToRegion(box, width, height, o);
-  if ('code' in r) return fail(box, imageId, n, r.code, r.reason);
-  const p = sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: o.maxPixels })
-    .extract(r.region)
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb');
-  try {
-    return await encodeChip(p, imageId, box, n, angle, o);
-  } catch (err) {
-    return fail(box, imageId, n, 'BAD_IMAGE', `cannot decode image: ${(err as Error).message.split('\n')[0]}`);
+  const out: ChipResult[] = [];
+  for (const { box, n } of boxes) {
+    const r = boxToRegion(box, width, height, o);
+    if ('code' in r) {
+      out.push(fail(box, imageId, n, r.code, r.reason));
+      continue;
+    }
+    const p = sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: o.maxPixels })
+      .extract(r.region)
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb');
+    try {
+      out.push(await encodeChip(p, imageId, box, n, angle, o));
+    } catch (err) {
+      out.push(fail(box, imageId, n, 'BAD_IMAGE', `cannot decode image: ${(err as Error).message.split('\n')[0]}`));
+    }
   }
+  return out;
 }
 
 async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipResult> {

@@ -19,6 +19,11 @@ export interface ChipOptions {
   batchBoxes?: number;
   /** Refuse images with more pixels than this (default 100 megapixels). */
   maxPixels?: number;
+  /**
+   * Images with several boxes are decoded once to raw pixels, unless they have more pixels than this
+   * (default 24 M ≈ 72 MB raw): then each box gets its own streaming decode, so memory stays bounded.
+   */
+  rawDecodeMaxPixels?: number;
 }
 
 export type ResolvedChipOptions = Required<ChipOptions>;
@@ -33,6 +38,7 @@ export const CHIP_DEFAULTS: ResolvedChipOptions = {
   concurrency: 4,
   batchBoxes: 20_000,
   maxPixels: 100_000_000,
+  rawDecodeMaxPixels: 24_000_000,
 };
 
 function check(ok: boolean, message: string): void {
@@ -55,5 +61,6 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(Number.isInteger(o.concurrency) && o.concurrency >= 1 && o.concurrency <= 64, `concurrency must be 1–64, got ${o.concurrency}`);
   check(Number.isInteger(o.batchBoxes) && o.batchBoxes >= 1, `batchBoxes must be ≥ 1, got ${o.batchBoxes}`);
   check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
+  check(Number.isFinite(o.rawDecodeMaxPixels) && o.rawDecodeMaxPixels >= 0, `rawDecodeMaxPixels must be ≥ 0, got ${o.rawDecodeMaxPixels}`);
   return o;
 }
