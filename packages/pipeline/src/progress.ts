@@ -96,6 +96,16 @@ export class Progress {
   }
 }
 
+/**
+ * A Progress to hand to a stage function that reports on its own: its counts flow into `into` (the run's bar for
+ * that stage); its own start/end events are dropped, the run emits those.
+ */
+export function forwardTo(into: StageProgress): Progress {
+  return new Progress((e) => {
+    if (e.type === 'progress') into.set(e.done, e.total);
+  }, { intervalMs: 0 });
+}
+
 /** Passes an async iterable through, counting items (or `weigh(item)` units) on the stage's progress. */
 export async function* counted<T>(source: AsyncIterable<T>, progress: StageProgress, weigh: (item: T) => number = () => 1): AsyncGenerator<T> {
   for await (const item of source) {

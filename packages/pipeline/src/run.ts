@@ -8,7 +8,7 @@ import type { ChipOptions } from '@oidstream/chip-extract';
 import { classifyInParts, removeParts } from './classify-parts.js';
 import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
-import { cliProgressSink, type ProgressSink } from './progress.js';
+import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
 import { RunContext } from './run-context.js';
 import { RUN_FILES, runPath } from './run-files.js';
@@ -112,14 +112,16 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     await run.stage('pack', 'images', async (progress) => {
       if (layout.imagesParquet) return { outputs: [], status: 'skipped', note: `using ${layout.imagesParquet}` };
       const rotation = await mergedRotationCsv(layout, out);
-      const r = await packStage({ images: layout.imagesFolder!, rotation, out: imagesParquet, onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
+      const r = await packStage({ images: layout.imagesFolder!, rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
       progress.set(r.packed);
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
     });
 
     // 4. chips: decode each selected image once, cut every box (chips.parquet, chips/, errors.jsonl).
     const chips = await run.stage('chips', 'chips', async (progress) => {
+      if (select.counts?.boxes !== undefined) progress.setTotal(select.counts.boxes); // one result (chip or error) per box
       const r = await chipsStage({
+        progress: forwardTo(progress),
         boxes: runPath(out, 'boxes'), images: imagesParquet, out, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
         quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize,
       });
