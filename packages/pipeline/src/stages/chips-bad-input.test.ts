@@ -143,17 +143,21 @@ describe('chips on bad inputs: every box gives a chip or one clear error record'
       expect(await cli('chips', '--boxes', boxes, '--images', path.join(bad, 'truncated.parquet'), '--out', path.join(bad, 'o3'))).toBe(2);
       expect(await cli('chips', '--boxes', boxes, '--images', path.join(bad, 'missing.parquet'), '--out', path.join(bad, 'o4'))).toBe(2);
       expect(await cli('pack', '--images', path.join(bad, 'no-such-dir'), '--out', path.join(bad, 'x.parquet'))).toBe(2);
+      expect(await cli('chips', '--boxes', boxes, '--images', path.join(work, 'images.parquet'), '--out', path.join(bad, 'o5'), '--quality', 'high')).toBe(2);
+      expect(await cli('chips', '--boxes', boxes, '--images', path.join(work, 'images.parquet'), '--out', path.join(bad, 'o6'), '--quality', '0')).toBe(2);
     } finally {
       process.stderr.write = write;
     }
     const lines = stderr.filter((l) => l.startsWith('oidstream:'));
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(7);
     expect(lines[0]).toMatch(/not a readable Parquet file.*\[NOT_PARQUET\]/);
     expect(lines[1]).toMatch(/\[NOT_PARQUET\]/);
     expect(lines[2]).toMatch(/\[NOT_PARQUET\]/);
     expect(lines[3]).toMatch(/\[READ_FAILED\]/);
     expect(lines[4]).toMatch(/\[NO_IMAGES_DIR\]/);
-    for (const o of ['o1', 'o2', 'o3', 'o4']) {
+    expect(lines[5]).toMatch(/--quality must be a number.*\[BAD_OPTION\]/);
+    expect(lines[6]).toMatch(/quality must be an integer 1–100.*\[BAD_OPTIONS\]/);
+    for (const o of ['o1', 'o2', 'o3', 'o4', 'o5', 'o6']) {
       const d = path.join(bad, o);
       expect(existsSync(path.join(d, 'chips.parquet'))).toBe(false);
       if (existsSync(d)) expect(readdirSync(d).filter((f) => f.includes('.tmp-'))).toEqual([]);

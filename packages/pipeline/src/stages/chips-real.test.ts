@@ -77,4 +77,30 @@ describe.skipIf(!existsSync(path.join(real, 'images')))('pack → chips on real 
     for (const i of imgs) expect(i.h).toBe(md5(readFileSync(path.join(real, 'images', `${i.ImageID}.jpg`))));
     con.closeSync();
   });
+
+  it('chip options from the command line: --square --max-side --padding --no-chip-files', async () => {
+    const imagesParquet = path.join(dir, 'images.parquet');
+    const boxesParquet = path.join(dir, 'boxes.parquet');
+    const out = path.join(dir, 'out-square');
+    const code = await cli('chips', '--boxes', boxesParquet, '--images', imagesParquet, '--out', out, '--square', '--max-side', '64', '--padding', '5', '--quality', '70', '--no-chip-files');
+    expect(code).toBe(0);
+    const chips = [];
+    for await (const r of readParquetRows(path.join(out, 'chips.parquet'))) chips.push(r);
+    expect(chips).toHaveLength(19);
+    let square = 0;
+    for (const c of chips) {
+      const [w, h] = [c.chip_width as number, c.chip_height as number];
+      expect(Math.max(w, h)).toBeLessThanOrEqual(64);
+      const meta = await sharp(path.join(real, 'images', `${c.ImageID}.jpg`)).metadata();
+      const [W, H] = [meta.autoOrient.width, meta.autoOrient.height];
+      const side = 1.1 * Math.max(((c.XMax as number) - (c.XMin as number)) * W, ((c.YMax as number) - (c.YMin as number)) * H);
+      // square whenever the padded square fits in the image
+      if (side <= Math.min(W, H) - 2) {
+        expect(Math.abs(w - h), `${c.chip_id}: ${w}×${h}`).toBeLessThanOrEqual(1);
+        square++;
+      }
+    }
+    expect(square).toBeGreaterThan(5);
+    expect(existsSync(path.join(out, 'chips'))).toBe(false);
+  });
 });

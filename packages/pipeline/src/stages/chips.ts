@@ -7,6 +7,7 @@ import {
   errorToJson,
   extractChips,
   parquetImageSource,
+  resolveChipOptions,
   writeChipFile,
   type BoxRow,
   type ChipOptions,
@@ -59,6 +60,7 @@ export interface ChipsStageResult {
  */
 export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStageResult> {
   const t0 = performance.now();
+  resolveChipOptions(options); // bad options fail before any output is touched
   const boxColumns = await parquetColumns(options.boxes);
   for (const c of ['ImageID', 'XMin', 'XMax', 'YMin', 'YMax']) {
     if (!boxColumns.some((b) => b.name === c)) {
