@@ -11,7 +11,7 @@
  * Medians of R repetitions. Machines are shared and noisy: compare ratios, not absolute numbers.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -119,7 +119,7 @@ async function timeEndToEnd(runner: ModelRunner, loaded: LoadedKerasModel, batch
 }
 
 async function main() {
-  console.log(`MobileNet backends benchmark — model ${source}, ${IMAGES} images × ${REPS} reps, threads ${THREADS}, ${availableParallelism()} cores, Node ${process.version}`);
+  console.log(`MobileNet backends benchmark — model ${source}, ${IMAGES} images × ${REPS} reps, threads ${THREADS}, ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg()[0].toFixed(1)}`);
   const loaded = await loadKerasModel(source);
   console.log(`model ${loaded.topology.config.name}: ${loaded.model.countParams().toLocaleString('en')} params, input ${loaded.inputSize.join('×')}`);
   const imgDir = path.join(shared, 'oid-real', 'images');
@@ -173,6 +173,7 @@ async function main() {
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.backend} | ${r.batch} | ${fmt(r.runner)} | ${fmt(r.runner2)} | ${fmt(r.bare)} | ${fmt(r.e2e)} |${r.note ? ` ${r.note}` : ''}`);
   for (const u of unavailable) console.log(`unavailable — ${u}`);
+  console.log(`load average at the end: ${loadavg()[0].toFixed(1)} (a figure far above the core count means other work shared the CPUs)`);
   loaded.model.dispose();
 }
 
