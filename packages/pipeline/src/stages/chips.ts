@@ -12,7 +12,7 @@ import {
   type BoxRow,
   type ChipOptions,
 } from '@oidstream/chip-extract';
-import { ParquetFileWriter, parquetColumns, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
+import { ParquetFileWriter, parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
 import sharp from 'sharp';
 import { PipelineError } from '../errors.js';
 import type { Progress } from '../progress.js';
@@ -74,12 +74,18 @@ export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStage
   const file = path.join(options.out, CHIPS_FILE);
   const errorsFile = path.join(options.out, CHIP_ERRORS_FILE);
   const chipFiles = options.chipFiles ?? true;
-  const stage = options.progress?.stage('chips', 'boxes');
-  // 16 MiB row groups keep this writer's buffer and classify's reads small
-  const writer = ParquetFileWriter.open(file, [...boxColumns, ...CHIP_COLUMNS], { rowGroupBytes: 16 * 1024 * 1024 });
+  const stage = options.progress?.stage('chips', 'boxes', (await parquetInfo(options.boxes)).rows);
   // every image is decoded once: libvips' operation cache (50 MB by default) would only hold dead pixels
   sharp.cache(false);
   const errors = await ErrorLog.open(errorsFile, 'chips');
+  // 16 MiB row groups keep this writer's buffer and classify's reads small
+  let writer: ParquetFileWriter;
+  try {
+    writer = ParquetFileWriter.open(file, [...boxColumns, ...CHIP_COLUMNS], { rowGroupBytes: 16 * 1024 * 1024 });
+  } catch (err) {
+    await errors.abort();
+    throw err;
+  }
   let boxes = 0;
   let chips = 0;
   const createdDirs = new Set<string>();
