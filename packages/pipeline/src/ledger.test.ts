@@ -27,7 +27,15 @@ describe('ledger', () => {
 
   it('refuses other arguments with a coded error unless forced', async () => {
     const file = path.join(out, '.oidstream/ledger.json');
+    const first = await Ledger.open(out, file, { data: 'd', minConfidence: 0.99 }, false);
+    // nothing written yet: other arguments just start over (a mistyped flag is not a conflict)
+    const retyped = await Ledger.open(out, file, { data: 'd', minConfidence: 0.98 }, false);
+    expect(retyped.resumed).toBe(false);
+    expect(first.resumed).toBe(false);
     await Ledger.open(out, file, { data: 'd', minConfidence: 0.99 }, false);
+    await writeFile(path.join(out, 'boxes.parquet'), 'x');
+    const again = await Ledger.open(out, file, { data: 'd', minConfidence: 0.99 }, false);
+    await again.markStage('select', ['boxes.parquet'], 1);
     await expect(Ledger.open(out, file, { data: 'd', minConfidence: 0.5 }, false)).rejects.toMatchObject({
       code: 'RUN_ARGS_MISMATCH',
       message: expect.stringContaining('minConfidence: 0.99 → 0.5'),

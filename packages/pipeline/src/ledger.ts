@@ -53,11 +53,16 @@ export class Ledger {
     const key = argsKey(args);
     if (!force && existsSync(file)) {
       const prev = JSON.parse(await readFile(file, 'utf8')) as LedgerFile;
-      if (prev.argsKey !== key) {
+      // Nothing written yet (e.g. the last try stopped at a mistyped class name): other arguments simply start over.
+      const wroteSomething = Object.values(prev.stages).some((e) => Object.keys(e.outputs).length > 0) || Object.keys(prev.parts ?? {}).length > 0;
+      if (prev.argsKey !== key && !wroteSomething) force = true;
+      else if (prev.argsKey !== key) {
         throw new PipelineError('RUN_ARGS_MISMATCH', `${out} holds a run made with other arguments (${describeDiff(prev.args, args)}); rerun with the same arguments to resume, add --force to start over, or choose another --out`);
       }
-      prev.parts ??= {};
-      return new Ledger(file, out, prev, true);
+      if (!force) {
+        prev.parts ??= {};
+        return new Ledger(file, out, prev, true);
+      }
     }
     const ledger = new Ledger(file, out, { version: 1, argsKey: key, args, stages: {}, parts: {} }, false);
     await ledger.save();

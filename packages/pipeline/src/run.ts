@@ -82,10 +82,10 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = path.resolve(o.out);
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
+  const layout = await inspectDataDir(o.data); // before OUT is touched: a wrong --data leaves nothing behind
   const run = await RunContext.open(out, { ...keyArgs, out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
   const record = run.recorder.record;
   try {
-    const layout = await inspectDataDir(o.data);
 
     // 1. classes: resolve the names now, so a typo fails before any scan.
     await run.stage('classes', 'classes', async (progress) => {
