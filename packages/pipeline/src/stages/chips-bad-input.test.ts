@@ -127,6 +127,18 @@ describe('chips on bad inputs: every box gives a chip or one clear error record'
     expect(readFileSync(path.join(out, 'errors.jsonl'), 'utf8').trim().split('\n')).toHaveLength(errors.length);
   });
 
+  it('takes box rows streamed from an earlier stage', async () => {
+    const { chipsStage } = await import('./chips.js');
+    async function* rows() {
+      yield box('a000000000000001', ...TL);
+      yield box('a000000000000003', ...TL);
+      yield box('../x', ...TL);
+    }
+    const r = await chipsStage({ boxes: { rows: rows(), columns: BOX_COLUMNS }, images: path.join(work, 'images.parquet'), out: path.join(work, 'streamed') });
+    expect([r.boxes, r.chips, r.errors]).toEqual([3, 2, 1]);
+    rmSync(path.join(work, 'streamed'), { recursive: true, force: true });
+  });
+
   it('malformed Parquet inputs are one-line coded errors and leave no partial output', async () => {
     const bad = path.join(work, 'bad');
     mkdirSync(bad, { recursive: true });

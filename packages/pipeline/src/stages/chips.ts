@@ -30,8 +30,8 @@ export const CHIP_COLUMNS: ColumnSpec[] = [
 ];
 
 export interface ChipsStageOptions extends ChipOptions {
-  /** boxes.parquet from `oidstream select`. */
-  boxes: string;
+  /** boxes.parquet from `oidstream select`, or box rows streamed from an earlier stage with their column spec. */
+  boxes: string | { rows: AsyncIterable<BoxRow> | Iterable<BoxRow>; columns: ColumnSpec[] };
   /** images.parquet from `oidstream pack`. */
   images: string;
   /** Output folder: chips.parquet, chips/<DisplayName>/<ImageID>_<n>.jpg, errors.jsonl. */
@@ -61,20 +61,22 @@ export interface ChipsStageResult {
 export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStageResult> {
   const t0 = performance.now();
   resolveChipOptions(options); // bad options fail before any output is touched
-  const boxColumns = await parquetColumns(options.boxes);
+  const boxesPath = typeof options.boxes === 'string' ? options.boxes : undefined;
+  const boxesName = boxesPath ?? 'the box rows';
+  const boxColumns = boxesPath ? await parquetColumns(boxesPath) : (options.boxes as { columns: ColumnSpec[] }).columns;
   for (const c of ['ImageID', 'XMin', 'XMax', 'YMin', 'YMax']) {
     if (!boxColumns.some((b) => b.name === c)) {
-      throw new PipelineError('BAD_OPTION', `${options.boxes} has no ${c} column: is it a boxes.parquet from \`oidstream select\`?`);
+      throw new PipelineError('BAD_OPTION', `${boxesName} has no ${c} column: is it a boxes.parquet from \`oidstream select\`?`);
     }
   }
   const clash = boxColumns.find((b) => CHIP_COLUMNS.some((c) => c.name === b.name));
-  if (clash) throw new PipelineError('BAD_OPTION', `${options.boxes} already has a ${clash.name} column`);
+  if (clash) throw new PipelineError('BAD_OPTION', `${boxesName} already has a ${clash.name} column`);
   const images = parquetImageSource(options.images);
   await mkdir(options.out, { recursive: true });
   const file = path.join(options.out, CHIPS_FILE);
   const errorsFile = path.join(options.out, CHIP_ERRORS_FILE);
   const chipFiles = options.chipFiles ?? true;
-  const stage = options.progress?.stage('chips', 'boxes', (await parquetInfo(options.boxes)).rows);
+  const stage = options.progress?.stage('chips', 'boxes', boxesPath ? (await parquetInfo(boxesPath)).rows : undefined);
   // every image is decoded once: libvips' operation cache (50 MB by default) would only hold dead pixels
   sharp.cache(false);
   const errors = await ErrorLog.open(errorsFile, 'chips');
@@ -90,8 +92,9 @@ export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStage
   let chips = 0;
   const createdDirs = new Set<string>();
   try {
+    const source = boxesPath ? readParquetRows(boxesPath) : (options.boxes as { rows: AsyncIterable<BoxRow> | Iterable<BoxRow> }).rows;
     async function* boxRows(): AsyncGenerator<BoxRow> {
-      for await (const row of readParquetRows(options.boxes)) {
+      for await (const row of source) {
         boxes++;
         yield row;
       }
