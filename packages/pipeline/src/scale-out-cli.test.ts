@@ -41,6 +41,16 @@ describe('scale-out commands: user mistakes are one coded line', () => {
     expect(r.stderr).not.toContain('hunter2');
   });
 
+  it('a worker waits for Redis to come up, then gives up with the reason', async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const r = await run('worker', '--redis', `redis://127.0.0.1:${port}`, '--wait-for-redis', '1500');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('waiting up to 1.5 s');
+    expect(r.stderr).toContain('[REDIS_UNREACHABLE]');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+  });
+
   it('enqueue without a data dir or a selection; bad shard options', async () => {
     expect((await run('enqueue', '--out', tmp)).stderr).toContain('[BAD_OPTION]');
     expect((await run('enqueue', '--data', tmp, '--out', tmp, '--shards', '0')).stderr).toContain('--shards must be a positive integer');

@@ -13,7 +13,7 @@ export { planRun } from './shard-enqueue.js';
 export type { PlanRunOptions, PlannedRun } from './shard-enqueue.js';
 export { setupShardedRun } from './shard-setup.js';
 export type { ShardRunOptions, ShardSetup, ShardedRun } from './shard-setup.js';
-export { QUEUE_DEFAULTS, shardJobId, checkRedis, openQueue, enqueueShards, dropPlanJobs, shardStates, runWorker } from './shard-queue.js';
+export { QUEUE_DEFAULTS, shardJobId, checkRedis, waitForRedis, openQueue, enqueueShards, dropPlanJobs, shardStates, runWorker } from './shard-queue.js';
 export type { EnqueueOptions, ShardJobState, WorkerEvent, WorkerRunOptions } from './shard-queue.js';
 export { processShard, partColumns, SHARD_WORK_DEFAULTS } from './shard-work.js';
 export type { ShardWorkOptions } from './shard-work.js';

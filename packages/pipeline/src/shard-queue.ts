@@ -27,11 +27,30 @@ export const QUEUE_DEFAULTS = {
   maxStalledCount: 2,
   /** An idle worker given --exit-when-idle leaves after the queue has been empty this long. */
   idleMs: 3_000,
+  /** A starting worker waits this long for Redis to answer. */
+  waitForRedisMs: 60_000,
 } as const;
 
 /** BullMQ job id of a shard: stable, so enqueueing the same plan twice adds nothing. */
 export function shardJobId(planId: string, shardId: string): string {
   return `${planId}-${shardId}`;
+}
+
+/**
+ * Wait until Redis answers (workers may start before it, e.g. in a fresh cluster), trying every second for up to
+ * `waitMs`; then the coded error of the last try.
+ */
+export async function waitForRedis(url: string, waitMs: number, onRetry?: (err: Error) => void): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await checkRedis(url, Math.min(5_000, Math.max(500, waitMs)));
+    } catch (err) {
+      if (Date.now() + 1_000 > until) throw err;
+      onRetry?.(err as Error);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 /** Ping Redis once with a short timeout; a coded error (password redacted) when it cannot be reached. */

@@ -168,6 +168,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const b = worker(queue, ['--exit-when-idle', '500']);
     // down while a shard is in flight: its completion and the other shards wait for Redis to come back
     await a.waitFor((e) => e.event === 'started');
+    await b.waitFor((e) => e.event === 'ready');
     await redis.stop({ save: true }); // SHUTDOWN SAVE: the queue survives, as with any persistent Redis
     const downAt = Date.now();
     await new Promise((r) => setTimeout(r, 1500));

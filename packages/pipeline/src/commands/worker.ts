@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolveRedisUrl } from '../redis-url.js';
 import { ScaleOutError } from '../scale-out-error.js';
-import { QUEUE_DEFAULTS, checkRedis, runWorker } from '../shard-queue.js';
+import { QUEUE_DEFAULTS, runWorker, waitForRedis } from '../shard-queue.js';
 import type { WorkerEvent } from '../shard-queue.js';
 
 function positiveInt(flag: string) {
@@ -45,10 +45,15 @@ export function registerWorker(program: Command): void {
     .option('--stalled-interval <ms>', 'how often to look for shards of dead workers', positiveInt('--stalled-interval'), QUEUE_DEFAULTS.stalledIntervalMs)
     .option('--max-stalled <n>', 'times a shard may be recovered from a dead worker before it fails', positiveInt('--max-stalled'), QUEUE_DEFAULTS.maxStalledCount)
     .option('--exit-when-idle [ms]', `leave once the queue has had no waiting, delayed or running shards for ms (default ${QUEUE_DEFAULTS.idleMs}; batch jobs); without it: serve until SIGTERM`)
+    .option('--wait-for-redis <ms>', 'at start, wait this long for Redis to answer', positiveInt('--wait-for-redis'), QUEUE_DEFAULTS.waitForRedisMs)
     .option('--json', 'one JSON line per event on stdout')
-    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; json?: boolean }) => {
+    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; waitForRedis: number; json?: boolean }) => {
       const url = resolveRedisUrl(opts.redis);
-      await checkRedis(url);
+      let told = false;
+      await waitForRedis(url, opts.waitForRedis, (err) => {
+        if (!told) process.stderr.write(`oidstream worker: ${err.message}; waiting up to ${opts.waitForRedis / 1000} s\n`);
+        told = true;
+      });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
