@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 import type { BackendChoice } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
+import { chipsInParts } from './chips-parts.js';
 import { classifyInParts, removeParts } from './classify-parts.js';
 import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
@@ -12,7 +13,6 @@ import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
 import { RunContext } from './run-context.js';
 import { RUN_FILES, runPath } from './run-files.js';
-import { chipsStage } from './stages/chips.js';
 import { packStage } from './stages/pack.js';
 import { selectStage } from './stages/select.js';
 
@@ -38,6 +38,8 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
   backend?: BackendChoice;
   batchSize?: number;
   threads?: number;
+  /** Boxes per chips part (the unit of resume inside chips). */
+  chipsPartRows?: number;
   /** Chips per classify part (the unit of resume inside classify). */
   classifyPartRows?: number;
   force?: boolean;
@@ -49,7 +51,7 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
   onWarning?: (message: string) => void;
 }
 
-export const RUN_DEFAULTS = { minConfidence: 0.99, chipFiles: true, backend: 'auto' as BackendChoice, classifyPartRows: 2000 };
+export const RUN_DEFAULTS = { minConfidence: 0.99, chipFiles: true, backend: 'auto' as BackendChoice, chipsPartRows: 5000, classifyPartRows: 2000 };
 
 /** Ledger stages in chain order (the report is always redrawn, so it is not one of them). */
 export const STAGES = ['classes', 'select', 'pack', 'chips', 'classify'] as const;
@@ -76,7 +78,7 @@ function outputArgs(o: RunOptions): Record<string, unknown> {
 /**
  * `oidstream run`: classes → select → pack (when the data dir has an images/ folder) → chips → classify → report.
  * Each stage commits its outputs atomically and is recorded in OUT/.oidstream/ledger.json, so a rerun after a
- * kill continues where the run stopped (classify resumes per part of chips); `force` starts over.
+ * kill continues where the run stopped (chips and classify resume per part); `force` starts over.
  */
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = path.resolve(o.out);
@@ -117,18 +119,21 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
     });
 
-    // 4. chips: decode each selected image once, cut every box (chips.parquet, chips/, errors.jsonl).
+    // 4. chips: decode each selected image once, cut every box (chips.parquet, chips/, errors.jsonl), in resumable parts.
     const chips = await run.stage('chips', 'chips', async (progress) => {
-      if (select.counts?.boxes !== undefined) progress.setTotal(select.counts.boxes); // one result (chip or error) per box
-      const r = await chipsStage({
-        progress: forwardTo(progress),
-        boxes: runPath(out, 'boxes'), images: imagesParquet, out, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+      const r = await chipsInParts({
+        out, boxes: runPath(out, 'boxes'), images: imagesParquet, ledger: run.ledger, progress,
+        rowsPerPart: o.chipsPartRows ?? RUN_DEFAULTS.chipsPartRows, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
         quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize,
       });
       progress.set(r.chips);
       run.recorder.addErrors('chips', r.errors);
-      return { outputs: [RUN_FILES.chips, RUN_FILES.errors], counts: { chips: r.chips, chipErrors: r.errors } };
+      return {
+        outputs: [RUN_FILES.chips, RUN_FILES.errors],
+        counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused },
+      };
     });
+    await removeParts(out, 'chips');
     run.noteCounts(chips.counts);
 
     // 5. classify: every chip through every model, in resumable parts; skipped (with a hint) when no model can be had.

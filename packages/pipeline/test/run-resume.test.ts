@@ -74,30 +74,36 @@ function ledgerOf(out: string): LedgerFile {
 const quiet: Pick<RunOptions, 'progress' | 'probeNetwork' | 'onWarning'> = { progress: () => {}, probeNetwork: false, onWarning: () => {} };
 
 describe('oidstream run: resume after kill -9', () => {
-  it('kill -9 during chips, rerun → same outputs as an uninterrupted run, every chip once', async () => {
+  it('kill -9 during chips, rerun reuses its finished parts → same outputs as an uninterrupted run, every chip once', async () => {
     const reference = path.join(tmp, 'ref-chips');
-    await runPipeline({ data, out: reference, ...quiet });
+    await runPipeline({ data, out: reference, chipsPartRows: 30, ...quiet });
     const want = await snapshot(reference);
     expect(want.chips.length).toBeGreaterThan(50);
     expect(new Set(want.chips.map((c) => c.split(' ')[0])).size).toBe(want.chips.length);
 
     const out = path.join(tmp, 'killed-chips');
-    const killed = await runCli(['run', '--data', data, '--out', out, '--json'], {
-      killWhen: (line) => progressOf(line)?.stage === 'chips',
+    const killed = await runCli(['run', '--data', data, '--out', out, '--chips-part-rows', '30', '--json'], {
+      killWhen: (line) => {
+        const p = progressOf(line);
+        return p?.stage === 'chips' && p.done >= 70;
+      },
     });
     expect(killed.signal).toBe('SIGKILL');
-    // it died inside chips: select is recorded, chips is not
+    // it died inside chips: select is recorded, chips is not, some of its parts are
     const ledger = ledgerOf(out);
     expect(ledger.stages.select).toBeDefined();
     expect(ledger.stages.chips).toBeUndefined();
+    const partsBefore = Object.keys(ledger.parts.chips ?? {}).length;
+    expect(partsBefore).toBeGreaterThanOrEqual(1);
 
-    const result = await runPipeline({ data, out, ...quiet });
+    const result = await runPipeline({ data, out, chipsPartRows: 30, ...quiet });
     const got = await snapshot(out);
     expect(got).toEqual(want);
     expect(got.tempFiles).toEqual([]);
     const runJson = JSON.parse(readFileSync(result.runJson, 'utf8'));
     expect(runJson.status).toBe('done');
     expect(runJson.resumes).toBe(1);
+    expect(runJson.counts.chipsPartsReused).toBe(partsBefore);
     expect(runJson.stages.find((s: { name: string }) => s.name === 'select').status).toBe('reused');
     expect(runJson.classification.status).toBe('skipped');
     expect(readFileSync(result.report, 'utf8')).toContain('--model mobilenet=');

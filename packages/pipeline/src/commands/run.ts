@@ -26,6 +26,7 @@ interface RunFlags {
   backend: string;
   batchSize?: string;
   threads?: string;
+  chipsPartRows?: string;
   classifyPartRows?: string;
   force?: boolean;
   json?: boolean;
@@ -56,6 +57,7 @@ export function registerRun(program: Command): void {
     .option('--backend <backend>', `inference backend: auto|${BACKEND_ORDER.join('|')}`, 'auto')
     .option('--batch-size <n>', 'images per inference batch (default 16)')
     .option('--threads <n>', 'inference threads (default: all cores)')
+    .option('--chips-part-rows <n>', 'boxes per chips part, the unit of resume inside chips (default 5000)')
     .option('--classify-part-rows <n>', 'chips per classify part, the unit of resume inside classify (default 2000)')
     .option('--force', 'start over, discarding the outputs of an earlier run in --out')
     .option('--json', 'progress and the result as JSON lines on stdout')
@@ -72,7 +74,7 @@ export function registerRun(program: Command): void {
         quality: positiveInt('--quality', f.quality), padding: numberIn('--padding', f.padding, 0, 1000), square: f.square,
         maxSide: positiveInt('--max-side', f.maxSide), minChipSize: positiveInt('--min-chip-size', f.minChipSize), chipFiles: f.chipFiles,
         backend: f.backend as BackendChoice, batchSize: positiveInt('--batch-size', f.batchSize), threads: positiveInt('--threads', f.threads),
-        classifyPartRows: positiveInt('--classify-part-rows', f.classifyPartRows), force: f.force, json: f.json,
+        chipsPartRows: positiveInt('--chips-part-rows', f.chipsPartRows), classifyPartRows: positiveInt('--classify-part-rows', f.classifyPartRows), force: f.force, json: f.json,
       });
       if (f.json) {
         process.stdout.write(JSON.stringify({ result: { report: result.report, runJson: result.runJson, counts: result.counts, classification: result.classification ?? 'done' } }) + '\n');
