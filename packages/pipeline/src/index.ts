@@ -18,6 +18,7 @@ export type { LedgerEntry, LedgerFile } from './ledger.js';
 export { chooseModels, parseModelSpecs, HOSTED_MOBILENET_URL, ADD_MODEL_HINT } from './model-choice.js';
 export type { ModelSpec, ModelChoice } from './model-choice.js';
 export { classifyInParts } from './classify-parts.js';
+export { chipsInParts, planChipParts } from './chips-parts.js';
 export { runBench } from './bench.js';
 export type { BenchOptions } from './bench.js';
 export { PipelineError } from './errors.js';
