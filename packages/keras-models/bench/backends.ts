@@ -3,11 +3,13 @@
  * and tfjs wasm backends at batch 1, 8, 32, beside a bare predict loop on the same engine and beside Debian's PyTorch
  * (python3-torch, random weights, same thread count) when /usr/bin/python3 can import torch.
  *
- *   npx tsx packages/keras-models/bench/backends.ts [--images N] [--reps R] [--threads T] [--models mobilenet,resnet50]
+ *   npx tsx packages/keras-models/bench/backends.ts [--images N] [--resnet-images M] [--reps R] [--threads T]
+ *                                                   [--models mobilenet,resnet50] [--no-pytorch]
  *
- * Columns (medians of R repetitions of ⌈N/batch⌉ calls):
+ * Columns (medians of R repetitions of ⌈N/batch⌉ calls; ResNet50 uses M images, default 8 — it is ~8× MobileNet's work):
  *   runner        – ModelRunner.predict, one call at a time
- *   runner ×2     – two calls in flight (how ClassifyTransform drives a runner; lets the wasm pool use every worker)
+ *   runner ×2     – two calls in flight, batch 1 only (how ClassifyTransform drives a runner: lets the wasm pool use
+ *                   every worker; larger batches are already split across the workers)
  *   bare loop     – the engine without our layer: onnx = InferenceSession.run on the compiled model with the same
  *                   session options; wasm = tfjs model.predict in this thread (tfjs wasm is single-threaded in Node)
  * The ONNX model is compiled with BatchNormalization folded; "pytorch jit.freeze" folds it too, "pytorch eager" does not.
@@ -36,6 +38,8 @@ const flag = (name: string, dflt: string) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const IMAGES = Number(flag('images', '32'));
+const RESNET_IMAGES = Number(flag('resnet-images', '8'));
+const PYTORCH = !args.includes('--no-pytorch');
 const REPS = Number(flag('reps', '3'));
 const THREADS = Number(flag('threads', String(availableParallelism())));
 const MODELS = flag('models', 'mobilenet,resnet50').split(',');
@@ -50,9 +54,11 @@ function randomBatch(n: number, size: [number, number]): Float32Array {
   return x;
 }
 
+let images = IMAGES;
+
 async function timeLoop(batch: number, call: () => Promise<unknown>, inFlight = 1): Promise<number> {
   await call(); // warm-up
-  const calls = Math.max(inFlight, Math.ceil(IMAGES / batch));
+  const calls = Math.max(inFlight, Math.ceil(images / batch));
   const reps: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
@@ -117,7 +123,7 @@ async function benchModel(label: string, build: () => tf.LayersModel, rows: Row[
     const feeds = { [compiled.inputName]: new ort.Tensor('float32', x, [batch, size[0], size[1], 3]) };
     const row: Row = { model: label, backend: `onnx (${THREADS} threads)`, batch };
     row.runner = await timeLoop(batch, () => onnx.predict(x, batch));
-    row.runner2 = await timeLoop(batch, () => onnx.predict(x, batch), 2);
+    if (batch === 1) row.runner2 = await timeLoop(batch, () => onnx.predict(x, batch), 2);
     row.bare = await timeLoop(batch, () => session.run(feeds));
     rows.push(row);
     console.error(`  onnx batch ${batch}: ${fmt(row.runner)} / ${fmt(row.runner2)} / bare ${fmt(row.bare)} ms/img`);
@@ -132,7 +138,7 @@ async function benchModel(label: string, build: () => tf.LayersModel, rows: Row[
     const x = randomBatch(batch, size);
     const row: Row = { model: label, backend: `wasm (${THREADS} workers)`, batch };
     row.runner = await timeLoop(batch, () => wasm.predict(x, batch));
-    row.runner2 = await timeLoop(batch, () => wasm.predict(x, batch), 2);
+    if (batch === 1) row.runner2 = await timeLoop(batch, () => wasm.predict(x, batch), 2);
     wasmRows.push(row);
     console.error(`  wasm batch ${batch}: ${fmt(row.runner)} / ${fmt(row.runner2)} ms/img`);
   }
@@ -163,7 +169,7 @@ function pytorchRows(rows: Row[]): string | undefined {
   const names = MODELS.map((m) => (m === 'mobilenet' ? 'mobilenet_v1_1.0' : m)).join(',');
   const script = path.join(import.meta.dirname, 'pytorch_baseline.py');
   console.error(`PyTorch ${probe.stdout.trim()} (${python}), ${THREADS} threads…`);
-  const out = execFileSync(python, [script, '--threads', String(THREADS), '--images', String(IMAGES), '--reps', String(REPS), '--batches', BATCHES.join(','), '--models', names], {
+  const out = execFileSync(python, [script, '--threads', String(THREADS), '--images', String(IMAGES), '--resnet-images', String(RESNET_IMAGES), '--reps', String(REPS), '--batches', BATCHES.join(','), '--models', names], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
@@ -177,11 +183,12 @@ function pytorchRows(rows: Row[]): string | undefined {
 }
 
 async function main() {
-  console.log(`Backends benchmark — ${IMAGES} images × ${REPS} reps, ${THREADS} threads, ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} at start`);
+  console.log(`Backends benchmark — ${IMAGES} images (ResNet50: ${RESNET_IMAGES}) × ${REPS} reps, ${THREADS} threads, ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg()[0].toFixed(1)} at start`);
   const rows: Row[] = [];
   if (MODELS.includes('mobilenet')) await benchModel('MobileNet v1 1.0', () => mobileNetV1({ alpha: 1 }), rows);
+  images = RESNET_IMAGES;
   if (MODELS.includes('resnet50')) await benchModel('ResNet50', () => resNet50(), rows);
-  const note = pytorchRows(rows);
+  const note = PYTORCH ? pytorchRows(rows) : 'PyTorch skipped (--no-pytorch)';
   console.log('\n| model | backend | batch | runner ms/img | runner ×2 in flight | bare loop ms/img |');
   console.log('|---|---|---:|---:|---:|---:|');
   const order = (r: Row) => (r.model.startsWith('Mobile') ? 0 : 1);

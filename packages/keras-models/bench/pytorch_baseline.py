@@ -59,6 +59,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--images', type=int, default=32)
+    ap.add_argument('--resnet-images', type=int, default=8)
     ap.add_argument('--reps', type=int, default=3)
     ap.add_argument('--batches', default='1,8,32')
     ap.add_argument('--models', default='mobilenet_v1_1.0,resnet50')
@@ -76,7 +77,7 @@ def main():
             print(json.dumps({'model': name, 'note': f'jit.freeze unavailable: {e}'}), flush=True)
         for label, m in variants:
             for batch in [int(b) for b in a.batches.split(',')]:
-                ms = bench(m, batch, a.images, a.reps)
+                ms = bench(m, batch, a.resnet_images if name == 'resnet50' else a.images, a.reps)
                 print(json.dumps({'model': name, 'backend': label, 'batch': batch, 'ms': ms, 'params': count(model),
                                   'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
 
