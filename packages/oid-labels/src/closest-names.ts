@@ -37,6 +37,7 @@ export function closestNames(query: string, names: Iterable<string>, limit = 5):
     if (n.startsWith(`${q} (`)) score = 0; // the v4 → v5 renames: `Jaguar` → `Jaguar (Animal)`
     else if (n.startsWith(q) || n.includes(` ${q}`) || n.includes(`(${q}`)) score = (n.length - q.length) / 100;
     else if (q.length >= 4 && n.includes(q)) score = 0.5 + (n.length - q.length) / 100;
+    else if (n.length >= 3 && ` ${q} `.includes(` ${n} `)) score = 0.7; // `Snow leopard` → `Leopard`
     else {
       const d = editDistance(q, n, max);
       if (d > max) continue;

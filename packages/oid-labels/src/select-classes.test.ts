@@ -57,6 +57,7 @@ describe('selectClasses', () => {
     expect(tigr.message).toContain('did you mean "Tiger"');
     expect(codeOf(() => selectClasses(catalog, { classes: 'Jaguar' })).message).toContain('"Jaguar (Animal)"');
     expect(closestNames('zzzzzzzzzz', ['Tiger'])).toEqual([]);
+    expect(closestNames('Snow leopard', ['Leopard', 'Snowboard', 'Tiger'])[0]).toBe('Leopard');
   });
 
   it('selects descendants with --under, deduplicated against named classes', () => {
