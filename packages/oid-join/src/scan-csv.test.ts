@@ -61,6 +61,31 @@ describe('LinePrefilter', () => {
   });
 });
 
+describe('LinePrefilter buffers', () => {
+  it('returns copies by default and views of one buffer with reuseOutput', () => {
+    const keys = new ByteKeySet(['k']);
+    const copy = new LinePrefilter([{ index: 0, keys }]);
+    const a = copy.push(Buffer.from('k,1\nx,2\n'));
+    copy.push(Buffer.from('k,3\n'));
+    expect(a.data.toString()).toBe('k,1\n');
+    const views = new LinePrefilter([{ index: 0, keys }], { reuseOutput: true });
+    const b = views.push(Buffer.from('k,1\n'));
+    const c = views.push(Buffer.from('k,2\n'));
+    expect(c.data.toString()).toBe('k,2\n');
+    expect(b.data.buffer).toBe(c.data.buffer);
+  });
+
+  it('holds an open quoted record across chunks and flushes an unterminated one at the end', () => {
+    const f = new LinePrefilter([{ index: 0, keys: new ByteKeySet(['k']) }]);
+    expect(f.push(Buffer.from('x,"open\nstill open\n')).lines).toEqual([]);
+    expect(f.push(Buffer.from('closed",1\nk,2\n')).lines).toEqual([1, 2, 3, 4]);
+    expect(f.push(Buffer.from('k,"never closed\nz,9\n')).lines).toEqual([]);
+    const last = f.end();
+    expect(last.lines).toEqual([5, 6]);
+    expect(last.data.toString()).toBe('k,"never closed\nz,9\n');
+  });
+});
+
 describe('scanCsv', () => {
   it('maps columns by each file header (extra XClick columns, other order) and reports line numbers', async () => {
     const a = file('ImageID,Source,LabelName,Confidence\nimg1,x,/m/cat,1\nimg2,x,/m/dog,1\nimg3,x,/m/cat,0\n');
