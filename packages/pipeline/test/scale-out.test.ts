@@ -87,6 +87,8 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const [a, b] = [worker(queue, ['--exit-when-idle', '500']), worker(queue, ['--exit-when-idle', '500'])];
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
+    // both took part (they start together; each shard's first run in a worker includes its child's start-up)
+    expect(a.events.some((e) => e.event === 'completed') && b.events.some((e) => e.event === 'completed')).toBe(true);
     const done = [...a.events, ...b.events].filter((e) => e.event === 'completed');
     expect(done.map((e) => e.shard).sort()).toEqual(['00000', '00001', '00002', '00003', '00004']);
     for (const e of done) expect(e.result.ms.total).toBeGreaterThan(0);
