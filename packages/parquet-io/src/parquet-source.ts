@@ -1,5 +1,4 @@
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { ParquetIoError } from './errors.js';
@@ -21,9 +20,11 @@ const CACHE_SLICE_MAX = 64 * 1024;
 const CACHE_TOTAL_MAX = 4 * 1024 * 1024;
 
 export async function openParquet(filePath: string): Promise<ParquetSource> {
-  let handle: FileHandle;
+  // Synchronous reads on purpose: image pipelines keep libuv's threadpool busy with sharp, and async reads would
+  // queue behind it; a read from the page cache costs the main thread far less than that wait.
+  let fd: number;
   try {
-    handle = await open(filePath, 'r');
+    fd = openSync(filePath, 'r');
   } catch (err) {
     throw new ParquetIoError('READ_FAILED', `cannot open ${filePath}: ${(err as Error).message}`, { cause: err });
   }
@@ -35,7 +36,7 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
   let tail: ArrayBuffer | undefined;
   let tailStart = 0;
   try {
-    const { size } = await handle.stat();
+    const { size } = fstatSync(fd);
     const file: AsyncBuffer = {
       byteLength: size,
       async slice(start: number, end?: number): Promise<ArrayBuffer> {
@@ -52,7 +53,7 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
         const buf = new Uint8Array(length);
         let got = 0;
         while (got < length) {
-          const { bytesRead: n } = await handle.read(buf, got, length - got, start + got);
+          const n = readSync(fd, buf, got, length - got, start + got);
           if (n === 0) break;
           got += n;
         }
@@ -88,10 +89,10 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
         return bytesRead;
       },
       columnNames,
-      close: () => handle.close(),
+      close: async () => closeSync(fd),
     };
   } catch (err) {
-    await handle.close();
+    closeSync(fd);
     throw err;
   }
 }
