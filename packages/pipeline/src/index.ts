@@ -1,3 +1,14 @@
+// the stages, in pipeline order; each writes its outputs atomically and can be called alone
+export { selectStage, selectBoxes, findDataFiles, BOXES_COLUMNS, SELECT_DEFAULTS } from './stages/select.js';
+export type { SelectOptions, SelectStageOptions, SelectStageResult, SelectedBox, LabelsSummary, ClassSummary } from './stages/select.js';
+export { packStage } from './stages/pack.js';
+export type { PackStageOptions, PackStageResult } from './stages/pack.js';
+export { chipsStage, CHIP_COLUMNS, CHIPS_FILE, CHIP_ERRORS_FILE } from './stages/chips.js';
+export type { ChipsStageOptions, ChipsStageResult } from './stages/chips.js';
+export { classifyStage, predictionColumnSpecs, PREDICTIONS_FILE } from './stages/classify.js';
+export type { ClassifyStageOptions, ClassifyStageResult } from './stages/classify.js';
+export { downloadImages, DOWNLOAD_DEFAULTS } from './stages/download.js';
+export type { DownloadOptions, DownloadSummary } from './stages/download.js';
 // run, report, progress, evaluation, bench (issue 5)
 export { runPipeline, RUN_DEFAULTS, STAGES } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
