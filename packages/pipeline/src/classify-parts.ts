@@ -21,6 +21,8 @@ export interface ClassifyPartsOptions {
   rowsPerPart?: number;
   progress?: StageProgress;
   onWarning?: (message: string) => void;
+  /** Parts are reused only when recorded with this key (the run passes its model list). */
+  key?: string;
 }
 
 export interface ClassifyPartsResult {
@@ -50,7 +52,7 @@ export async function classifyInParts(o: ClassifyPartsOptions): Promise<Classify
     for (const part of parts) {
       const file = partFile(o.out, 'classify', part, '.parquet');
       const rel = path.relative(o.out, file);
-      if (await o.ledger.finishedPart('classify', part.key)) {
+      if (await o.ledger.finishedPart('classify', part.key, o.key)) {
         reused++;
         o.progress?.add(part.rowEnd - part.rowStart);
         continue;
@@ -77,7 +79,7 @@ export async function classifyInParts(o: ClassifyPartsOptions): Promise<Classify
         }
       }
       const written = await writeParquet(file, columns, slim()); // temp name + rename
-      await o.ledger.markPart('classify', part.key, [rel], performance.now() - t0, { rows: written.rows });
+      await o.ledger.markPart('classify', part.key, [rel], performance.now() - t0, { rows: written.rows }, o.key);
     }
   } finally {
     await Promise.all(models.map((m) => closeClassifier(m)));

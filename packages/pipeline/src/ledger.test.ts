@@ -56,4 +56,13 @@ describe('ledger', () => {
     expect(await ledger.finishedPart('chips', '0')).toBeUndefined();
     expect(await ledger.finished('chips')).toBeDefined();
   });
+
+  it('reuses a keyed stage only with the same key (classify: the same models)', async () => {
+    const ledger = await Ledger.open(out, path.join(out, '.oidstream/ledger.json'), {}, false);
+    await writeFile(path.join(out, 'predictions.parquet'), 'abc');
+    await ledger.markStage('classify', ['predictions.parquet'], 3, {}, undefined, '["mobilenet"]');
+    expect(await ledger.finished('classify', '["mobilenet"]')).toBeDefined();
+    expect(await ledger.finished('classify', '["densenet"]')).toBeUndefined();
+    expect(await ledger.finished('classify')).toBeUndefined();
+  });
 });

@@ -17,6 +17,8 @@ export interface LedgerEntry {
   outputs: Record<string, number>;
   counts: Record<string, number>;
   note?: string;
+  /** What else the output depends on beyond the run's arguments (classify: the models actually used). */
+  key?: string;
 }
 
 export interface LedgerFile {
@@ -77,31 +79,31 @@ export class Ledger {
     return true;
   }
 
-  /** The entry of a finished stage whose outputs are intact, else undefined. */
-  async finished(stage: string): Promise<LedgerEntry | undefined> {
+  /** The entry of a finished stage whose outputs are intact (and made with the same `key`), else undefined. */
+  async finished(stage: string, key?: string): Promise<LedgerEntry | undefined> {
     const e = this.data.stages[stage];
-    return e && (await this.outputsIntact(e)) ? e : undefined;
+    return e && e.key === key && (await this.outputsIntact(e)) ? e : undefined;
   }
 
-  async finishedPart(stage: string, part: string): Promise<LedgerEntry | undefined> {
+  async finishedPart(stage: string, part: string, key?: string): Promise<LedgerEntry | undefined> {
     const e = this.data.parts[stage]?.[part];
-    return e && (await this.outputsIntact(e)) ? e : undefined;
+    return e && e.key === key && (await this.outputsIntact(e)) ? e : undefined;
   }
 
-  private async entry(outputs: string[], ms: number, counts: Record<string, number>, note?: string): Promise<LedgerEntry> {
+  private async entry(outputs: string[], ms: number, counts: Record<string, number>, note?: string, key?: string): Promise<LedgerEntry> {
     const sizes: Record<string, number> = {};
     for (const rel of outputs) sizes[rel] = (await stat(path.join(this.out, rel))).size;
-    return { finishedAt: new Date().toISOString(), ms: Math.round(ms), outputs: sizes, counts, ...(note ? { note } : {}) };
+    return { finishedAt: new Date().toISOString(), ms: Math.round(ms), outputs: sizes, counts, ...(note ? { note } : {}), ...(key !== undefined ? { key } : {}) };
   }
 
-  async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string): Promise<void> {
-    this.data.stages[stage] = await this.entry(outputs, ms, counts, note);
+  async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string, key?: string): Promise<void> {
+    this.data.stages[stage] = await this.entry(outputs, ms, counts, note, key);
     delete this.data.parts[stage]; // parts were merged into the stage output
     await this.save();
   }
 
-  async markPart(stage: string, part: string, outputs: string[], ms: number, counts: Record<string, number> = {}): Promise<void> {
-    (this.data.parts[stage] ??= {})[part] = await this.entry(outputs, ms, counts);
+  async markPart(stage: string, part: string, outputs: string[], ms: number, counts: Record<string, number> = {}, key?: string): Promise<void> {
+    (this.data.parts[stage] ??= {})[part] = await this.entry(outputs, ms, counts, undefined, key);
     await this.save();
   }
 

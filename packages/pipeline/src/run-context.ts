@@ -44,10 +44,10 @@ export class RunContext {
     return new RunContext(out, ledger, recorder, new Progress(sink), order);
   }
 
-  /** Run (or reuse) one named stage. */
-  async stage(name: string, unit: string, body: (progress: StageProgress) => Promise<StageOutcome>): Promise<StageOutcome> {
+  /** Run (or reuse) one named stage. `key`: what else its output depends on (reused only when it matches). */
+  async stage(name: string, unit: string, body: (progress: StageProgress) => Promise<StageOutcome>, key?: string): Promise<StageOutcome> {
     const rec = await this.recorder.stageStart(name);
-    const done = await this.ledger.finished(name);
+    const done = await this.ledger.finished(name, key);
     if (done) {
       const progress = this.progress.stage(name, unit);
       progress.set(done.counts[unit] ?? 0);
@@ -64,7 +64,8 @@ export class RunContext {
     try {
       const outcome = await body(progress);
       progress.end(outcome.status ?? 'done', outcome.note);
-      await this.ledger.markStage(name, outcome.outputs, performance.now() - t0, outcome.counts ?? {}, outcome.note);
+      // A skipped stage (no model, images.parquet given) is not recorded: a rerun decides again (a model may be there now).
+      if ((outcome.status ?? 'done') === 'done') await this.ledger.markStage(name, outcome.outputs, performance.now() - t0, outcome.counts ?? {}, outcome.note, key);
       await this.recorder.stageEnd(rec, outcome.status ?? 'done', outcome.counts ?? {}, outcome.note);
       Object.assign(this.recorder.record.counts, outcome.counts ?? {});
       return outcome;

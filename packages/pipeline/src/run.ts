@@ -64,10 +64,13 @@ export interface RunResult {
   counts: Record<string, number>;
 }
 
-/** The arguments that decide the outputs: a rerun with other values is refused (or --force). */
+/**
+ * The arguments that decide the outputs up to chips: a rerun with other values is refused (or --force). The models
+ * are not among them: classify is keyed by the models it ran, so adding `--model` to a finished run just classifies.
+ */
 function outputArgs(o: RunOptions): Record<string, unknown> {
   return {
-    data: path.resolve(o.data), models: o.models ?? [], classes: o.classes ?? null, under: o.under ?? null,
+    data: path.resolve(o.data), classes: o.classes ?? null, under: o.under ?? null,
     minConfidence: o.minConfidence ?? RUN_DEFAULTS.minConfidence, excludeGroupOf: !!o.excludeGroupOf, excludeDepiction: !!o.excludeDepiction,
     excludeOccluded: !!o.excludeOccluded, excludeTruncated: !!o.excludeTruncated, excludeInside: !!o.excludeInside,
     minBoxSize: o.minBoxSize ?? null, minChipSize: o.minChipSize ?? null, quality: o.quality ?? null, padding: o.padding ?? null,
@@ -85,10 +88,9 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
   const layout = await inspectDataDir(o.data); // before OUT is touched: a wrong --data leaves nothing behind
-  const run = await RunContext.open(out, { ...keyArgs, out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
+  const run = await RunContext.open(out, { ...keyArgs, models: o.models ?? [], out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
   const record = run.recorder.record;
   try {
-
     // 1. classes: resolve the names now, so a typo fails before any scan.
     await run.stage('classes', 'classes', async (progress) => {
       const { catalog, hierarchy } = loadMetadata(layout.metadata);
@@ -140,10 +142,11 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     const choice = await chooseModels(o.models ?? [], { probeNetwork: o.probeNetwork });
     record.models = choice.models;
     record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
+    const modelsKey = JSON.stringify(choice.models);
     const classify = await run.stage('classify', 'chips', async (progress) => {
       if (choice.skipped) return { outputs: [], status: 'skipped', note: choice.skipped.reason };
       const r = await classifyInParts({
-        out, chips: runPath(out, 'chips'), models: choice.models, ledger: run.ledger, backend: o.backend ?? RUN_DEFAULTS.backend,
+        key: modelsKey, out, chips: runPath(out, 'chips'), models: choice.models, ledger: run.ledger, backend: o.backend ?? RUN_DEFAULTS.backend,
         batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
       });
       const backends = Object.entries(r.backends).map(([m, b]) => `${m}: ${b}`).join(', ');
@@ -151,12 +154,13 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         outputs: [RUN_FILES.predictions], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
         note: backends || 'all parts from an earlier run',
       };
-    });
+    }, modelsKey);
     await removeParts(out, 'classify');
     run.noteCounts(classify.counts);
-    if (!choice.skipped) {
+    // predictions exist (now or from the earlier run this one resumes): classification is done
+    if (classify.counts?.predictions !== undefined) {
       record.classification = { status: 'done' };
-      if (classify.note && classify.counts?.classifyPartsReused !== classify.counts?.classifyParts) record.backend = classify.note;
+      if (classify.note && classify.counts.classifyPartsReused !== classify.counts.classifyParts) record.backend = classify.note;
     }
 
     // 6. report: always redrawn (cheap). run.json is closed first so the page shows the finished run.
@@ -164,11 +168,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     const t0 = performance.now();
     const reportStage = run.progress.stage('report', 'charts');
     const report = await writeReport(out);
-    reportStage.set(report.charts.length);
+    reportStage.set(report.charts.length / 2); // an SVG and a PNG per chart
     reportStage.end('done');
     record.stages.push({ name: 'report', status: 'done', startedAt: new Date().toISOString(), ms: Math.round(performance.now() - t0), counts: { charts: report.charts.length / 2 } });
     await run.recorder.save();
-    return { out, report: runPath(out, 'report'), runJson: runPath(out, 'runJson'), classification: choice.skipped, counts: record.counts };
+    const skipped = record.classification.status === 'skipped' ? choice.skipped : undefined;
+    return { out, report: runPath(out, 'report'), runJson: runPath(out, 'runJson'), classification: skipped, counts: record.counts };
   } catch (err) {
     await run.recorder.finish('failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;

@@ -155,3 +155,16 @@ describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run:
     expect(runJson.classification.status).toBe('done');
   }, 600_000);
 });
+
+describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: a model added later (needs ../shared/models)', () => {
+  it('adding --model to a finished run classifies and reuses every earlier stage', async () => {
+    const out = path.join(tmp, 'add-model');
+    await runPipeline({ data: small, out, ...quiet });
+    const result = await runPipeline({ data: small, out, models: [`mobilenet=${mobilenet}`], ...quiet });
+    const runJson = JSON.parse(readFileSync(result.runJson, 'utf8'));
+    const status = Object.fromEntries(runJson.stages.map((s: { name: string; status: string }) => [s.name, s.status]));
+    expect(status).toMatchObject({ select: 'reused', chips: 'reused', classify: 'done' });
+    expect(runJson.counts.predictions).toBe(runJson.counts.chips);
+    expect(runJson.classification.status).toBe('done');
+  }, 300_000);
+});
