@@ -11,12 +11,15 @@ function peakRssBytes(): number {
 const options = JSON.parse(readFileSync(process.argv[2], 'utf8')) as DownloadOptions;
 const t0 = performance.now();
 let fetchEndMs = 0;
+// RSS while fetching, to see whether it plateaus: [images done, rss MiB] once a second.
+const rssTrace: Array<[number, number]> = [];
 const summary = await downloadImages({
   ...options,
   onProgress: (e) => {
+    if (e.phase === 'fetch') rssTrace.push([e.done, Math.round(process.memoryUsage().rss / 2 ** 20)]);
     if (e.phase === 'finish' && !fetchEndMs) fetchEndMs = performance.now() - t0;
   },
-  progressIntervalMs: 60_000,
+  progressIntervalMs: 1000,
 });
 const totalMs = performance.now() - t0;
-process.stdout.write(JSON.stringify({ summary, totalMs, fetchMs: fetchEndMs, peakRss: peakRssBytes() }) + '\n');
+process.stdout.write(JSON.stringify({ summary, totalMs, fetchMs: fetchEndMs, peakRss: peakRssBytes(), rssTrace }) + '\n');

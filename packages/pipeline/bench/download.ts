@@ -50,9 +50,15 @@ const files = {
   },
 };
 const server = await startFaultServer({ files, delayMs: Number(values['delay-ms']) || undefined });
+const traces: string[] = [];
+/** About ten evenly spaced [images done → RSS] points of a trace. */
+function sampleTrace(trace: Array<[number, number]>): string {
+  const step = Math.max(1, Math.floor(trace.length / 10));
+  return trace.filter((_, i) => i % step === 0 || i === trace.length - 1).map(([k, mib]) => `${k}→${mib}`).join(', ');
+}
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'oid-download-bench-'));
 
-console.log(`node ${process.version}, ${os.cpus().length} cores; pool of ${pool.length} JPEGs, mean ${(poolMean / 1024).toFixed(0)} KiB; concurrency ${values.concurrency}; server delay ${values['delay-ms']} ms`);
+console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} (shared machine: compare ratios); pool of ${pool.length} JPEGs, mean ${(poolMean / 1024).toFixed(0)} KiB; concurrency ${values.concurrency}; server delay ${values['delay-ms']} ms`);
 console.log('| images | MiB | fetch s | images/s (fetch) | MiB/s | total s (incl. finish) | images/s (total) | peak RSS MiB |');
 console.log('|---|---|---|---|---|---|---|---|');
 try {
@@ -72,15 +78,18 @@ try {
     child.stderr.on('data', (d) => (stderr += d));
     const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     if (status !== 0) throw new Error(`bench child failed: ${stderr}`);
-    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { summary: { fetched: number; bytes: number; failed: number }; totalMs: number; fetchMs: number; peakRss: number };
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { summary: { fetched: number; bytes: number; failed: number }; totalMs: number; fetchMs: number; peakRss: number; rssTrace: Array<[number, number]> };
     if (r.summary.fetched !== n || r.summary.failed !== 0) throw new Error(`expected ${n} images, got ${JSON.stringify(r.summary)}`);
     const mib = r.summary.bytes / 2 ** 20;
     const fileMib = (await stat(out)).size / 2 ** 20;
     console.log(
       `| ${n} | ${mib.toFixed(0)} (file ${fileMib.toFixed(0)}) | ${(r.fetchMs / 1000).toFixed(1)} | ${((n * 1000) / r.fetchMs).toFixed(0)} | ${(mib / (r.fetchMs / 1000)).toFixed(0)} | ${(r.totalMs / 1000).toFixed(1)} | ${((n * 1000) / r.totalMs).toFixed(0)} | ${(r.peakRss / 2 ** 20).toFixed(0)} |`,
     );
+    traces.push(`${n} images — RSS MiB after k images: ${sampleTrace(r.rssTrace)}`);
     await rm(path.dirname(out), { recursive: true, force: true });
   }
+  for (const t of traces) console.log(t);
+  console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)}`);
 } finally {
   await server.close();
   await rm(tmp, { recursive: true, force: true });
