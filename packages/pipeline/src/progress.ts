@@ -131,7 +131,7 @@ export function formatProgressLine(e: ProgressEvent, width = 24): string {
   } else {
     bar = `${e.done} ${e.unit}`;
   }
-  const rate = e.rate > 0 ? `  ${e.rate}/s` : '';
+  const rate = e.rate > 0 && e.status !== 'reused' && e.status !== 'skipped' ? `  ${e.rate}/s` : '';
   const tail = e.type === 'end' ? `  ${e.status ?? 'done'} in ${fmtDuration(e.elapsedMs)}${e.note ? ` (${e.note})` : ''}` : e.etaMs !== undefined ? `  ETA ${fmtDuration(e.etaMs)}` : '';
   return `${name} ${bar}${rate}${tail}`;
 }

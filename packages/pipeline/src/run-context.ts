@@ -50,7 +50,7 @@ export class RunContext {
     const done = await this.ledger.finished(name, key);
     if (done) {
       const progress = this.progress.stage(name, unit);
-      progress.set(done.counts[unit] ?? 0);
+      progress.set(done.counts[unit] ?? Object.values(done.counts)[0] ?? 0);
       progress.end('reused', 'finished in an earlier run');
       await this.recorder.stageEnd(rec, 'reused', done.counts, done.note ?? 'finished in an earlier run');
       rec.ms = done.ms;
