@@ -102,6 +102,11 @@ export class Ledger {
     await this.save();
   }
 
+  /** Finished parts of a stage with their time (for run.json's slowest items), before the stage merges them. */
+  partTimes(stage: string): { part: string; ms: number; counts: Record<string, number> }[] {
+    return Object.entries(this.data.parts[stage] ?? {}).map(([part, e]) => ({ part, ms: e.ms, counts: e.counts }));
+  }
+
   async markPart(stage: string, part: string, outputs: string[], ms: number, counts: Record<string, number> = {}, key?: string): Promise<void> {
     (this.data.parts[stage] ??= {})[part] = await this.entry(outputs, ms, counts, undefined, key);
     await this.save();

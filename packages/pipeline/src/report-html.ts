@@ -102,12 +102,15 @@ function sheet(d: ReportData): string {
 function problems(d: ReportData): string {
   const slow = (d.run?.stages ?? []).slice().sort((a, b) => b.ms - a.ms);
   const slowest = slow.length ? `<h3>Slowest stages</h3>${table(['stage', 'time', 'share'], slow.map((s) => [s.name, fmtMs(s.ms), d.run?.ms ? pct(s.ms / d.run.ms) : '']), [false, true, true])}` : '';
+  const parts = d.run?.slowest?.length
+    ? `<h3>Slowest parts</h3>${table(['stage', 'part', 'rows', 'time'], d.run.slowest.map((s) => [s.stage, s.item, s.rows ?? '', fmtMs(s.ms)]), [false, false, true, true])}`
+    : '';
   const e = d.errors;
   const failed = e.total === 0
     ? '<p>No failed items (errors.jsonl is empty or absent).</p>'
     : `<p>${e.total} failed items.</p>${table(['reason', 'items'], e.byReason.slice(0, 15).map((r) => [r.reason, r.count]), [false, true])}` +
       `<h3>First failed items</h3>${table(['stage', 'ImageID', 'reason', 'detail'], e.sample.map((r) => [r.stage ?? '', r.ImageID ?? '', reasonOf(r), r.message && r.message !== reasonOf(r) ? String(r.message) : JSON.stringify(r.box ?? '')]))}`;
-  return `<h2 id="problems">Slowest and failed items</h2>${slowest}${failed}`;
+  return `<h2 id="problems">Slowest and failed items</h2>${slowest}${parts}${failed}`;
 }
 
 export function renderReportHtml(d: ReportData, charts: Map<string, Chart>): string {

@@ -39,6 +39,8 @@ export interface RunRecord {
   peakRssBytes: number;
   /** How often the run was resumed after an interruption. */
   resumes: number;
+  /** The slowest parts of the partitioned stages (chips, classify), slowest first. */
+  slowest?: { stage: string; item: string; ms: number; rows?: number }[];
   failure?: string;
 }
 
@@ -69,6 +71,7 @@ export class RunRecorder {
       peakRssBytes: process.memoryUsage().rss,
       // a resumed run whose classify parts are all reused loads no model: the backend is the earlier run's
       ...(previous?.backend ? { backend: previous.backend } : {}),
+      ...(previous?.slowest ? { slowest: previous.slowest } : {}),
       resumes: previous ? previous.resumes + (previous.status === 'done' ? 0 : 1) : 0,
     };
     // RSS is sampled while the run is alive; the unref'd timer never keeps the process up.

@@ -12,6 +12,7 @@ import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
 import { RunContext } from './run-context.js';
+import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
 import { packStage } from './stages/pack.js';
 import { selectStage } from './stages/select.js';
@@ -130,6 +131,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       });
       progress.set(r.chips);
       run.recorder.addErrors('chips', r.errors);
+      noteSlowest(record, 'chips', run.ledger.partTimes('chips'));
       return {
         outputs: [RUN_FILES.chips, RUN_FILES.errors],
         counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused },
@@ -149,6 +151,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         key: modelsKey, out, chips: runPath(out, 'chips'), models: choice.models, ledger: run.ledger, backend: o.backend ?? RUN_DEFAULTS.backend,
         batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
       });
+      noteSlowest(record, 'classify', run.ledger.partTimes('classify'));
       const backends = Object.entries(r.backends).map(([m, b]) => `${m}: ${b}`).join(', ');
       return {
         outputs: [RUN_FILES.predictions], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
@@ -178,6 +181,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     await run.recorder.finish('failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   }
+}
+
+/** Keep the 10 slowest parts over all partitioned stages in run.json (the report lists them). */
+function noteSlowest(record: RunRecord, stage: string, parts: { part: string; ms: number; counts: Record<string, number> }[]): void {
+  const items = parts.map((p) => ({ stage, item: `part ${p.part}`, ms: p.ms, rows: p.counts.chips ?? p.counts.rows }));
+  record.slowest = [...(record.slowest ?? []).filter((s) => s.stage !== stage), ...items].sort((a, b) => b.ms - a.ms).slice(0, 10);
 }
 
 /** OID ships one rotation CSV per split; pack takes one file, so they are joined (one header) under OUT/.oidstream. */

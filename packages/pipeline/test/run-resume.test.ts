@@ -104,6 +104,8 @@ describe('oidstream run: resume after kill -9', () => {
     expect(runJson.status).toBe('done');
     expect(runJson.resumes).toBe(1);
     expect(runJson.counts.chipsPartsReused).toBe(partsBefore);
+    expect(runJson.slowest.filter((x: { stage: string }) => x.stage === 'chips').length).toBeGreaterThanOrEqual(3);
+    expect(readFileSync(result.report, 'utf8')).toContain('Slowest parts');
     expect(runJson.stages.find((s: { name: string }) => s.name === 'select').status).toBe('reused');
     expect(runJson.classification.status).toBe('skipped');
     expect(readFileSync(result.report, 'utf8')).toContain('--model mobilenet=');
