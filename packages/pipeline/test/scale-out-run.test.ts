@@ -58,7 +58,7 @@ describe.skipIf(!!reason)(`sharded runs equal a single-machine \`oidstream run\`
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ shards: 3, added: 3, models: withModel ? [`mobilenet=${mobilenet}`] : [] });
     for (let i = 0; i < 2; i++) workers.push(new WorkerProc(['--redis', redis.url, '--exit-when-idle', '500']));
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    expect(await Promise.all(workers.map((w) => w.exited)), workers.map((w) => w.stderr).join('\n')).toEqual([0, 0]);
     const m = await cli(['merge', '--out', out]);
     expect(m.code, m.stderr).toBe(0);
     const dist = await outputs(out);

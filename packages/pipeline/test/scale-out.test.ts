@@ -85,8 +85,8 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(await enqueueHere(out, queue, 5)).toEqual({ added: 0, retried: 0, kept: 5 });
 
     const [a, b] = [worker(queue, ['--exit-when-idle', '500']), worker(queue, ['--exit-when-idle', '500'])];
-    expect(await a.exited).toBe(0);
-    expect(await b.exited).toBe(0);
+    expect(await a.exited, a.stderr).toBe(0);
+    expect(await b.exited, b.stderr).toBe(0);
     // both took part (they start together; each shard's first run in a worker includes its child's start-up)
     expect(a.events.some((e) => e.event === 'completed') && b.events.some((e) => e.event === 'completed')).toBe(true);
     const done = [...a.events, ...b.events].filter((e) => e.event === 'completed');
@@ -151,7 +151,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     expect(existsSync(path.join(parts, '_meta', `part-${killedShard}.json`))).toBe(false);
 
     const rescuer = worker(queue, FAST);
-    expect(await rescuer.exited).toBe(0);
+    expect(await rescuer.exited, rescuer.stderr).toBe(0);
     const meta = JSON.parse(readFileSync(path.join(parts, '_meta', `part-${killedShard}.json`), 'utf8'));
     expect(meta.worker).toContain(String(rescuer.child.pid));
     await mergeParts(out);
@@ -175,8 +175,8 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const downAt = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
     await redis.start();
-    expect(await a.exited).toBe(0);
-    expect(await b.exited).toBe(0);
+    expect(await a.exited, a.stderr).toBe(0);
+    expect(await b.exited, b.stderr).toBe(0);
     const events = [...a.events, ...b.events];
     expect(events.some((e) => e.event === 'redis-error')).toBe(true);
     const doneAfter = events.filter((e) => e.event === 'completed' && Date.parse(e.at) > downAt + 1500);
@@ -206,7 +206,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     writeFileSync(bad, Buffer.alloc(statSync(bad).size, 0x5a));
 
     const w = worker(queue, ['--exit-when-idle', '500']);
-    expect(await w.exited).toBe(2); // SHARDS_FAILED
+    expect(await w.exited, w.stderr).toBe(2); // SHARDS_FAILED
     expect(w.stderr).toContain('SHARDS_FAILED');
     const failed = w.events.filter((e) => e.event === 'failed');
     expect(failed.map((e) => e.shard)).toEqual(['00004', '00004']);
