@@ -19,7 +19,8 @@ async function worker() {
     const top = Math.round(b.YMin * height);
     const w = Math.max(1, Math.min(width, Math.round(b.XMax * width)) - left);
     const h = Math.max(1, Math.min(height, Math.round(b.YMax * height)) - top);
-    await img.extract({ left, top, width: w, height: h }).jpeg({ quality: 90 }).toBuffer();
+    // same JPEG settings as chip-extract's defaults (quality 90, no Huffman optimisation)
+    await img.extract({ left, top, width: w, height: h }).jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
     chips++;
   }
 }
