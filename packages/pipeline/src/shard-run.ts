@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ScaleOutError } from './scale-out-error.js';
@@ -58,5 +58,6 @@ export async function runShard(options: ShardRunOptions, shard: ShardIndex): Pro
   // the report of the merged run reads these from OUT, as after a single-machine run
   await publishOnce(run.boxes, path.join(out, 'boxes.parquet'));
   await publishOnce(run.summary, path.join(out, 'labels-summary.json'));
+  await rm(selectOut, { recursive: true, force: true }); // N private copies of the selection are not kept
   return { ...result, reused, ...(run.classification ? { classification: run.classification } : {}) };
 }
