@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
+import { inspectDataDir } from '../data-dir.js';
 import { PipelineError } from '../errors.js';
 import { resolveRedisUrl, redactRedisUrl } from '../redis-url.js';
 import { planRun } from '../shard-enqueue.js';
@@ -29,7 +30,7 @@ export function registerEnqueue(program: Command): void {
     .description('plan a distributed run: select once, split the images into shard jobs on a Redis (BullMQ) queue for `oidstream worker`s');
   addRunOutputOptions(cmd, { dataRequired: false })
     .option('--boxes <boxes.parquet>', 'skip the selection: shard this boxes.parquet (with --images)')
-    .option('--images <file>', 'with --boxes: image Parquet file(s) or images/ folder(s) to shard (repeatable)', (v: string, a: string[]) => [...a, v], [])
+    .option('--images <file>', 'with --boxes: image Parquet file(s) or images/ folder(s) to shard (repeatable; default: those of --data)', (v: string, a: string[]) => [...a, v], [])
     .option('--redis <url>', 'Redis URL, redis://[user:pass@]host:port[/db] or rediss:// for TLS (default: $OIDSTREAM_REDIS_URL, else redis://127.0.0.1:6379)')
     .option('--queue <name>', 'queue name', QUEUE_DEFAULTS.queue)
     .option('--shards <n>', 'exactly this many shards')
@@ -51,9 +52,11 @@ export function registerEnqueue(program: Command): void {
       await checkRedis(url);
       let planned: PlannedRun & { classification?: { reason: string; hint: string } };
       if (f.boxes) {
-        // an existing selection: no select stage, models as given
+        // an existing selection: no select stage, models as given; images from --images, else the data dir's
+        const layout = f.images.length ? undefined : await inspectDataDir(f.data);
+        const images = layout ? [layout.imagesParquet ?? layout.imagesFolder!] : f.images;
         planned = await planRun({
-          ...how, out, boxes: f.boxes, images: f.images.length ? f.images : [f.data], models: o.models, backend: o.backend,
+          ...how, out, boxes: f.boxes, images, rotationCsvs: layout && !layout.imagesParquet ? layout.rotationCsvs : [], models: o.models, backend: o.backend,
           batchSize: o.batchSize, threads: o.threads, chipFiles: o.chipFiles, force: o.force,
           chip: { quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize },
         });
