@@ -81,6 +81,7 @@ describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (sk
     const queue = `q${queueNo++}`;
     const plan = await enqueue(out, queue, ['--shards', '5']);
     expect(plan).toMatchObject({ shards: 5, images: 24, added: 5 });
+    expect(existsSync(path.join(out, 'boxes.parquet'))).toBe(true); // the selection is copied in, for `report`
     // enqueueing the same plan again adds nothing (stable job ids)
     expect(await enqueueHere(out, queue, 5)).toEqual({ added: 0, retried: 0, kept: 5 });
 

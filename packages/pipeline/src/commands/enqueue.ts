@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
@@ -10,7 +11,7 @@ import { addRunOutputOptions, runOutputOptions } from '../shard-flags.js';
 import type { RunOutputFlags } from '../shard-flags.js';
 import { SHARD_PLAN_DEFAULTS } from '../shard-plan.js';
 import { QUEUE_DEFAULTS, checkRedis, dropPlanJobs, enqueueShards, openQueue } from '../shard-queue.js';
-import { setupShardedRun } from '../shard-setup.js';
+import { publishOnce, setupShardedRun } from '../shard-setup.js';
 
 interface EnqueueFlags extends RunOutputFlags {
   boxes?: string;
@@ -60,6 +61,11 @@ export function registerEnqueue(program: Command): void {
           batchSize: o.batchSize, threads: o.threads, chipFiles: o.chipFiles, force: o.force,
           chip: { quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize },
         });
+        // OUT then reads like a single run's for `report` after the merge
+        for (const name of ['boxes.parquet', 'labels-summary.json']) {
+          const from = path.join(path.dirname(path.resolve(f.boxes)), name === 'boxes.parquet' ? path.basename(f.boxes) : name);
+          if (existsSync(from) && path.resolve(from) !== path.join(out, name)) await publishOnce(from, path.join(out, name));
+        }
       } else {
         planned = await setupShardedRun(o, { ...how, selectOut: out });
       }
