@@ -1,6 +1,7 @@
 /**
  * chips/s and peak RSS of `oidstream chips` vs a bare sharp loop vs the seed's PIL crop, at 1k and 10k images.
- * Run from the repo root:  npx tsx packages/chip-extract/bench/chips-bench.ts [1000,10000]
+ * Run from the repo root:  npx tsx packages/chip-extract/bench/chips-bench.ts [1000,10000] [resize-px]
+ * (resize-px, e.g. 1024: scale the photos to OID's usual download size first).
  * Not a test: prints a table, asserts nothing. Data is made in $TMPDIR/oidstream-chips-bench (kept for reruns).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ const repoRoot = path.resolve(here, '../../..');
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(repoRoot, '../shared');
 const root = path.join(tmpdir(), 'oidstream-chips-bench');
 const sizes = (process.argv[2] ?? '1000,10000').split(',').map(Number);
+const resize = Number(process.argv[3] ?? 0);
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
 
 function python(): string | undefined {
@@ -56,8 +58,8 @@ const os = await import('node:os');
 console.log(`chips bench — ${new Date().toISOString()}, node ${process.versions.node}, cores: ${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const rows: string[] = [];
 for (const n of sizes) {
-  const data = await prepare(shared, root, n);
-  console.log(`\n${n} images, ${data.boxes} boxes${data.packSeconds ? `; pack took ${data.packSeconds.toFixed(1)} s (${(n / data.packSeconds).toFixed(0)} img/s)` : ''}`);
+  const data = await prepare(shared, root, n, resize);
+  console.log(`\n${n} images${resize ? ` (photos scaled to ${resize} px)` : ''}, ${data.boxes} boxes${data.packSeconds ? `; pack took ${data.packSeconds.toFixed(1)} s (${(n / data.packSeconds).toFixed(0)} img/s)` : ''}`);
   const out = path.join(data.dir, 'out');
   if (existsSync(out)) rmSync(out, { recursive: true, force: true });
   const variants: Array<[string, () => { chips: number; seconds: number; rssMB: number; cpuSeconds: number }]> = [

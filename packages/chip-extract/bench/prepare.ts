@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packImages, writeParquet, type ColumnSpec } from '@oidstream/parquet-io';
+import sharp from 'sharp';
 
 /**
  * Bench data: N images that are the 35 real photos of ../shared/oid-real cycled under fresh ImageIDs (symlinks),
  * with their real boxes (one central box for photos without any), as a folder, boxes.parquet, boxes.json and
- * images.parquet.
+ * images.parquet. With `resize`, the photos are first scaled to that longest side (the real ones average 0.26 MP,
+ * smaller than OID's usual 1024 px downloads).
  */
 export interface BenchData {
   dir: string;
@@ -25,11 +27,23 @@ const BOX_COLUMNS: ColumnSpec[] = [
   { name: 'DisplayName', type: 'STRING' },
 ];
 
-export async function prepare(shared: string, root: string, n: number): Promise<BenchData> {
+export async function prepare(shared: string, root: string, n: number, resize = 0): Promise<BenchData> {
   const real = path.join(shared, 'oid-real');
-  const dir = path.join(root, `n${n}`);
+  const dir = path.join(root, resize ? `n${n}-${resize}px` : `n${n}`);
   const imagesDir = path.join(dir, 'images');
   const photos = readdirSync(path.join(real, 'images')).filter((f) => f.endsWith('.jpg')).sort();
+  // optionally scale the photos to OID's usual download size (longest side `resize` px; small ones are enlarged)
+  let photoDir = path.join(real, 'images');
+  if (resize) {
+    photoDir = path.join(root, `photos-${resize}px`);
+    mkdirSync(photoDir, { recursive: true });
+    for (const p of photos) {
+      const to = path.join(photoDir, p);
+      if (!existsSync(to)) {
+        await sharp(path.join(real, 'images', p)).resize({ width: resize, height: resize, fit: 'inside' }).jpeg({ quality: 90 }).toFile(to);
+      }
+    }
+  }
   const [header, ...lines] = readFileSync(path.join(real, 'annotations/derived-annotations-bbox.csv'), 'utf8').trim().split(/\r?\n/);
   const cols = header.split(',');
   const realBoxes = new Map<string, Array<Record<string, number | string>>>();
@@ -65,7 +79,7 @@ export async function prepare(shared: string, root: string, n: number): Promise<
     mkdirSync(imagesDir, { recursive: true });
     ids.forEach((id, i) => {
       const link = path.join(imagesDir, `${id}.jpg`);
-      if (!existsSync(link)) symlinkSync(path.join(real, 'images', photos[i % photos.length]), link);
+      if (!existsSync(link)) symlinkSync(path.join(photoDir, photos[i % photos.length]), link);
     });
     await writeParquet(data.boxesParquet, BOX_COLUMNS, boxes);
     writeFileSync(data.boxesJson, JSON.stringify(boxes.map(({ ImageID, XMin, XMax, YMin, YMax }) => ({ ImageID, XMin, XMax, YMin, YMax }))));
