@@ -26,7 +26,7 @@ export interface PackOptions {
   rotationCsv?: string;
   /** Called for every file that is not packed. */
   onSkip?: (skip: PackSkip) => void;
-  /** Called after each packed image. */
+  /** Called after each candidate file (packed or skipped) with files done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Parquet writer options (row groups, page size). */
   write?: WriteOptions;
@@ -102,18 +102,15 @@ export async function packImages(options: PackOptions): Promise<PackResult> {
       if (i + READ_AHEAD < candidates.length) ahead.push(load(candidates[i + READ_AHEAD].file));
       if (typeof loaded === 'string') {
         skip(file, loaded);
-        continue;
-      }
-      const bytes = loaded;
-      if (!sniffImageFormat(bytes)) {
+      } else if (!sniffImageFormat(loaded)) {
         skip(file, 'bytes are not an image (no JPEG/PNG/GIF/WebP/TIFF/HEIF/BMP signature)');
-        continue;
+      } else {
+        const info = rotation?.get(id);
+        if (info) withRotationInfo++;
+        writer.write({ ImageID: id, Subset: info?.subset ?? null, Rotation: info?.rotation ?? null, image: loaded });
+        packed++;
       }
-      const info = rotation?.get(id);
-      if (info) withRotationInfo++;
-      writer.write({ ImageID: id, Subset: info?.subset ?? null, Rotation: info?.rotation ?? null, image: bytes });
-      packed++;
-      options.onProgress?.(packed, candidates.length);
+      options.onProgress?.(i + 1, candidates.length);
     }
     const { bytes } = writer.finish();
     return { packed, skipped, bytes, withRotationInfo };
