@@ -20,7 +20,7 @@ interface PoolWorker {
 
 /**
  * tfjs wasm runner: tfjs wasm in Node is single-threaded (setThreadsCount is ignored), so it runs one wasm backend
- * per worker thread. predict() splits a batch across idle workers; queued calls wait for the next free worker.
+ * per worker thread. predict() splits each batch into one chunk per worker; chunks of concurrent calls queue FIFO.
  */
 export async function createWasmRunner(loaded: LoadedKerasModel, options: RunnerOptions = {}): Promise<ModelRunner> {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
@@ -109,9 +109,9 @@ export async function createWasmRunner(loaded: LoadedKerasModel, options: Runner
         throw new KerasModelsError('BAD_INPUT', `batch of ${batch.length} floats is not ${n} images of ${h}×${w}×3`);
       }
       if (pool.length === 0) throw fatal ?? new KerasModelsError('BACKEND_UNAVAILABLE', 'no wasm worker is running');
-      // Split across workers that would otherwise idle; each chunk is copied to its worker.
-      const idle = pool.filter((p) => !p.busy).length - queue.length;
-      const parts = Math.max(1, Math.min(n, idle));
+      // Split every batch across all workers: chunks queue FIFO, so concurrent calls interleave and no worker idles
+      // while another holds a whole batch. Each chunk is copied to its worker.
+      const parts = Math.max(1, Math.min(n, pool.length));
       if (parts === 1) return enqueue(batch, n);
       const chunk = Math.ceil(n / parts);
       const pieces: Promise<Float32Array>[] = [];
