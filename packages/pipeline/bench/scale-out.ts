@@ -30,6 +30,8 @@ const { values } = parseArgs({
     model: { type: 'boolean', default: false },
     'big-shard': { type: 'string', default: '50' },
     'small-shard': { type: 'string', default: '2' },
+    /** inference threads per worker child (default: all cores); 1 shows how workers add up when each has a core */
+    threads: { type: 'string' },
   },
 });
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,12 +59,12 @@ try {
   // images.parquet in the data dir: the shards are row ranges of it (the usual layout at scale)
   await packImages({ imagesDir: path.join(data, 'images'), out: path.join(data, 'images.parquet'), write: { rowGroupRows: 64 } });
   await rm(path.join(data, 'images'), { recursive: true });
-  process.stderr.write(`data: ${gen.images} generated images, ${gen.boxRows} box rows; models: ${models.join(', ') || 'none (chips only)'}\n`);
+  process.stderr.write(`data: ${gen.images} generated images, ${gen.boxRows} box rows; models: ${models.join(', ') || 'none (chips only)'}; threads per worker: ${values.threads ?? 'all cores'}\n`);
 
   const results: Array<Record<string, unknown>> = [];
   async function measure(name: string, workers: number, imagesPerShard: number) {
     const out = path.join(tmp, name);
-    const planned = await setupShardedRun({ data, out, models, probeNetwork: false }, { mode: 'redis', selectOut: out, imagesPerShard, queue: 'oidstream' });
+    const planned = await setupShardedRun({ data, out, models, probeNetwork: false, threads: values.threads ? Number(values.threads) : undefined }, { mode: 'redis', selectOut: out, imagesPerShard, queue: 'oidstream' });
     const q = openQueue(redis.url);
     await enqueueShards(q, planned.jobs);
     const wallMs = await runWorkers(redis.url, workers);
