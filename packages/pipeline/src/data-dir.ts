@@ -8,14 +8,15 @@ export interface DataDirLayout {
   data: string;
   metadata: string;
   annotations: string;
-  /** images.parquet ready to use, or undefined when images come as a folder that `pack` must turn into one. */
+  /** images.parquet ready to use; else a folder that `pack` turns into one; neither when `run --download` fetches them. */
   imagesParquet?: string;
   imagesFolder?: string;
   /** `<split>-images-with-rotation.csv` files (optional in OID). */
   rotationCsvs: string[];
 }
 
-export async function inspectDataDir(data: string): Promise<DataDirLayout> {
+/** `imagesOptional`: a data dir without images is accepted (run --download fetches them). */
+export async function inspectDataDir(data: string, { imagesOptional = false } = {}): Promise<DataDirLayout> {
   if (!existsSync(data) || !statSync(data).isDirectory()) {
     throw new PipelineError('DATA_DIR_INVALID', `--data ${data} is not a directory`);
   }
@@ -28,12 +29,12 @@ export async function inspectDataDir(data: string): Promise<DataDirLayout> {
   const imagesFolder = path.join(data, 'images');
   const hasParquet = existsSync(imagesParquet);
   const hasFolder = existsSync(imagesFolder) && statSync(imagesFolder).isDirectory();
-  if (!hasParquet && !hasFolder) {
-    throw new PipelineError('DATA_DIR_INVALID', `${data} has neither images.parquet nor an images/ folder`);
+  if (!hasParquet && !hasFolder && !imagesOptional) {
+    throw new PipelineError('DATA_DIR_INVALID', `${data} has neither images.parquet nor an images/ folder (add --download to fetch the selected images)`);
   }
   const rotationCsvs = (await readdir(annotations)).filter((f) => f.endsWith('-images-with-rotation.csv')).sort().map((f) => path.join(annotations, f));
   return {
     data, metadata, annotations, rotationCsvs,
-    ...(hasParquet ? { imagesParquet } : { imagesFolder }),
+    ...(hasParquet ? { imagesParquet } : hasFolder ? { imagesFolder } : {}),
   };
 }

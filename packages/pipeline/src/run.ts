@@ -11,9 +11,11 @@ import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
-import { RunContext } from './run-context.js';
+import { RunContext, type StageOutcome } from './run-context.js';
 import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
+import { imageRefsFromBoxes } from './download-refs.js';
+import { downloadImages } from './stages/download.js';
 import { packStage } from './stages/pack.js';
 import { selectStage } from './stages/select.js';
 
@@ -47,6 +49,12 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
   /** Progress sink; default: bars on a TTY, JSON lines with `json`, plain lines otherwise. */
   progress?: ProgressSink;
   json?: boolean;
+  /** Fetch the selected images (`oidstream download`) when the data dir has neither images/ nor images.parquet. */
+  download?: boolean;
+  /** download: s3 | original | thumbnail (default s3). */
+  downloadSource?: string;
+  baseUrl?: string;
+  downloadConcurrency?: number;
   /** Probe the network for the hosted MobileNet when no model is given (default true unless OIDSTREAM_OFFLINE=1). */
   probeNetwork?: boolean;
   onWarning?: (message: string) => void;
@@ -80,7 +88,7 @@ function outputArgs(o: RunOptions): Record<string, unknown> {
 }
 
 /**
- * `oidstream run`: classes → select → pack (when the data dir has an images/ folder) → chips → classify → report.
+ * `oidstream run`: classes → select → pack (images/ folder) or download (--download) → chips → classify → report.
  * Each stage commits its outputs atomically and is recorded in OUT/.oidstream/ledger.json, so a rerun after a
  * kill continues where the run stopped (chips and classify resume per part); `force` starts over.
  */
@@ -88,7 +96,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = path.resolve(o.out);
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
-  const layout = await inspectDataDir(o.data); // before OUT is touched: a wrong --data leaves nothing behind
+  const layout = await inspectDataDir(o.data, { imagesOptional: !!o.download }); // before OUT is touched: a wrong --data leaves nothing behind
   const run = await RunContext.open(out, { ...keyArgs, models: o.models ?? [], out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
   const record = run.recorder.record;
   try {
@@ -112,12 +120,21 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     });
     run.noteCounts(select.counts);
 
-    // 3. pack: only when images come as a folder; an images.parquet in the data dir is used as it is.
+    // 3. images: a folder is packed; a data dir without images fetches the selected ones (--download); an
+    //    images.parquet in the data dir is used as it is.
     const imagesParquet = layout.imagesParquet ?? runPath(out, 'images');
-    await run.stage('pack', 'images', async (progress) => {
+    await run.stage('pack', 'images', async (progress): Promise<StageOutcome> => {
       if (layout.imagesParquet) return { outputs: [], status: 'skipped', note: `using ${layout.imagesParquet}` };
+      if (!layout.imagesFolder) {
+        const r = await downloadImages({
+          images: imageRefsFromBoxes(runPath(out, 'boxes')), out: imagesParquet, data: o.data,
+          source: o.downloadSource, baseUrl: o.baseUrl, concurrency: o.downloadConcurrency,
+          onProgress: (e) => progress.set(e.skipped + e.done),
+        });
+        return { outputs: [RUN_FILES.images], counts: { downloaded: r.fetched, downloadKept: r.kept, downloadErrors: r.errors }, note: `downloaded; ${r.errors} not stored (download-errors.jsonl)` };
+      }
       const rotation = await mergedRotationCsv(layout, out);
-      const r = await packStage({ images: layout.imagesFolder!, rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
+      const r = await packStage({ images: layout.imagesFolder, rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
       progress.set(r.packed);
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
     });

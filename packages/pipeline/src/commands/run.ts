@@ -28,6 +28,10 @@ interface RunFlags {
   threads?: string;
   chipsPartRows?: string;
   classifyPartRows?: string;
+  download?: boolean;
+  source?: string;
+  baseUrl?: string;
+  concurrency?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -59,6 +63,10 @@ export function registerRun(program: Command): void {
     .option('--threads <n>', 'inference threads (default: all cores)')
     .option('--chips-part-rows <n>', 'boxes per chips part, the unit of resume inside chips (default 5000)')
     .option('--classify-part-rows <n>', 'chips per classify part, the unit of resume inside classify (default 2000)')
+    .option('--download', 'fetch the selected images when the data dir has neither images/ nor images.parquet (see oidstream download)')
+    .option('--source <source>', 'with --download: s3 | original | thumbnail (default s3)')
+    .option('--base-url <url>', 'with --download: base of the S3 layout <base>/<split>/<ImageID>.jpg')
+    .option('--concurrency <n>', 'with --download: requests in flight (default 8)')
     .option('--force', 'start over, discarding the outputs of an earlier run in --out')
     .option('--json', 'progress and the result as JSON lines on stdout')
     .action(async (f: RunFlags) => {
@@ -75,6 +83,7 @@ export function registerRun(program: Command): void {
         maxSide: positiveInt('--max-side', f.maxSide), minChipSize: positiveInt('--min-chip-size', f.minChipSize), chipFiles: f.chipFiles,
         backend: f.backend as BackendChoice, batchSize: positiveInt('--batch-size', f.batchSize), threads: positiveInt('--threads', f.threads),
         chipsPartRows: positiveInt('--chips-part-rows', f.chipsPartRows), classifyPartRows: positiveInt('--classify-part-rows', f.classifyPartRows), force: f.force, json: f.json,
+        download: f.download, downloadSource: f.source, baseUrl: f.baseUrl, downloadConcurrency: positiveInt('--concurrency', f.concurrency),
       });
       if (f.json) {
         process.stdout.write(JSON.stringify({ result: { report: result.report, runJson: result.runJson, counts: result.counts, classification: result.classification ?? 'done' } }) + '\n');
