@@ -19,7 +19,9 @@ export interface GroupByOptions<T, K> {
 
 export function groupByOperator<T, K>(options: GroupByOptions<T, K>): Operator<T, Group<K, T>> {
   const key = keyFunction(options.key);
-  if ((options.mode ?? 'adjacent') === 'hash') {
+  const mode = options.mode ?? 'adjacent';
+  if (mode !== 'adjacent' && mode !== 'hash') throw new OidJoinError('BAD_OPTIONS', `groupBy mode ${JSON.stringify(mode)}: use 'adjacent' or 'hash'`);
+  if (mode === 'hash') {
     const groups = new Map<K, T[]>();
     return {
       push(row) {

@@ -1,5 +1,6 @@
 import type { Transform } from 'node:stream';
-import { type KeySpec, type Operator, type Source, applyOperator, keyFunction, operatorTransform } from './operator.js';
+import { OidJoinError } from './errors.js';
+import { type KeySpec, type Operator, type Source, applyOperator, checkSource, keyFunction, operatorTransform } from './operator.js';
 
 export interface HashJoinOptions<L, R, K, O> {
   /** Key of a probe (streamed, large) row. */
@@ -17,6 +18,7 @@ export type BuildIndex<K, R> = Map<K, R[]>;
 
 export async function buildIndex<R, K>(rows: Source<R>, key: KeySpec<R, K>): Promise<BuildIndex<K, R>> {
   const f = keyFunction(key);
+  checkSource(rows, 'the build side');
   const index: BuildIndex<K, R> = new Map();
   for await (const row of rows) {
     const k = f(row);
@@ -35,7 +37,9 @@ function defaultMerge<L, R, O>(probe: L, build: R | undefined): O {
 export function hashJoinOperator<L, R, K, O = L & R>(index: BuildIndex<K, R>, options: HashJoinOptions<L, R, K, O>): Operator<L, O> {
   const key = keyFunction(options.probeKey);
   const merge = options.merge ?? defaultMerge<L, R, O>;
-  const left = options.type === 'left';
+  const type = options.type ?? 'inner';
+  if (type !== 'inner' && type !== 'left') throw new OidJoinError('BAD_OPTIONS', `hashJoin type ${JSON.stringify(type)}: use 'inner' or 'left'`);
+  const left = type === 'left';
   return {
     push(row, emit) {
       const matches = index.get(key(row));

@@ -1,4 +1,5 @@
 import { Transform, type TransformOptions } from 'node:stream';
+import { OidJoinError } from './errors.js';
 
 /**
  * The pure core of every join operator: push rows in, get rows out through `emit`; `flush` at end of input.
@@ -14,14 +15,23 @@ export type KeySpec<T, K> = (T extends object ? keyof T & string : never) | ((ro
 
 export function keyFunction<T, K>(spec: KeySpec<T, K>): (row: T) => K {
   if (typeof spec === 'function') return spec;
+  if (typeof spec !== 'string') throw new OidJoinError('BAD_OPTIONS', `a key must be a column name or a function of the row (got ${typeof spec})`);
   const name = spec as string;
   return (row: T) => (row as Record<string, unknown>)[name] as K;
 }
 
 export type Source<T> = Iterable<T> | AsyncIterable<T>;
 
+export function checkSource(source: unknown, what = 'source'): void {
+  const s = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (typeof s?.[Symbol.iterator] !== 'function' && typeof s?.[Symbol.asyncIterator] !== 'function') {
+    throw new OidJoinError('BAD_OPTIONS', `${what} must be an iterable or async iterable of rows (got ${s === null ? 'null' : typeof s})`);
+  }
+}
+
 /** Async-iterable face: run `op` over `source`. */
 export async function* applyOperator<I, O>(source: Source<I>, op: Operator<I, O>): AsyncGenerator<O> {
+  checkSource(source);
   const out: O[] = [];
   const emit = (o: O): void => {
     out.push(o);

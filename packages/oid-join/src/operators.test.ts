@@ -72,3 +72,27 @@ describe('operators: async-iterable and Transform faces agree', () => {
     expect(await all(union([1, 2], (async function* () { yield 3; })(), [1]))).toEqual([1, 2, 3, 1]);
   });
 });
+
+describe('user mistakes are coded errors (BAD_OPTIONS), not TypeErrors', () => {
+  const code = async (run: () => AsyncIterable<unknown>) => {
+    try {
+      for await (const _ of run());
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+    return 'no error';
+  };
+  const rows = [{ ImageID: 'a' }];
+  it.each([
+    ['semiJoin without keys', () => semiJoin(rows, { key: 'ImageID' } as never)],
+    ['semiJoin with an array of keys', () => semiJoin(rows, { key: 'ImageID', keys: ['a'] as never })],
+    ['groupBy with an unknown mode', () => groupBy(rows, { key: 'ImageID', mode: 'sorted' as never })],
+    ['groupBy without key', () => groupBy(rows, {} as never)],
+    ['a source that is not iterable', () => distinct(undefined as never)],
+    ['a union source that is not iterable', () => union(rows, 5 as never)],
+    ['hashJoin without a build side', () => hashJoin(rows, undefined as never, { probeKey: 'ImageID', buildKey: 'ImageID' })],
+    ['hashJoin with an unknown type', () => hashJoin(rows, rows, { probeKey: 'ImageID', buildKey: 'ImageID', type: 'outer' as never })],
+  ])('%s', async (_name, run) => {
+    expect(await code(run)).toBe('BAD_OPTIONS');
+  });
+});

@@ -150,3 +150,32 @@ describe('scanCsv', () => {
     }
   });
 });
+
+describe('scan options: user mistakes are coded errors (BAD_OPTIONS)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'oid-join-options-'));
+  const file = path.join(dir, 'a.csv');
+  writeFileSync(file, 'ImageID,LabelName\n0001eeaf4aed83f9,/m/07dm6\n');
+  const code = async (run: () => AsyncIterable<unknown>) => {
+    try {
+      for await (const _ of run());
+    } catch (err) {
+      return (err as { code?: string }).code;
+    }
+    return 'no error';
+  };
+  it.each([
+    ['a where value that is a string (it would be a set of its characters)', () => scanCsv(file, { where: { ImageID: '0001eeaf4aed83f9' as never } })],
+    ['a where value that is null', () => scanCsvFiles([file], { where: { ImageID: null as never } })],
+    ['chunkSize 0 (it would read nothing and report an empty file)', () => scanCsv(file, { chunkSize: 0 })],
+    ['chunkSize that is not a number', () => scanCsv(file, { chunkSize: '64k' as never })],
+    ['an unknown parser', () => scanCsv(file, { parser: 'fast' as never })],
+    ['one path instead of a list', () => scanCsvFiles(file as never)],
+  ])('%s', async (_name, run) => {
+    expect(await code(run)).toBe('BAD_OPTIONS');
+  });
+  it('a where value given as an array still works', async () => {
+    const rows: CsvRow[] = [];
+    for await (const r of scanCsvFiles([file], { where: { ImageID: ['0001eeaf4aed83f9'] } })) rows.push(r);
+    expect(rows.map((r) => r.fields)).toEqual([['0001eeaf4aed83f9', '/m/07dm6']]);
+  });
+});

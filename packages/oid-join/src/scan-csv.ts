@@ -88,6 +88,10 @@ export const SCAN_DEFAULTS = { prefilter: true, parser: 'auto', chunkSize: 1 << 
  */
 export async function* scanCsvBatches(file: string, options: ScanOptions = {}): AsyncGenerator<CsvRow[]> {
   const chunkSize = options.chunkSize ?? SCAN_DEFAULTS.chunkSize;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new OidJoinError('BAD_OPTIONS', `chunkSize must be a positive integer (got ${JSON.stringify(chunkSize)})`);
+  const parser = options.parser ?? SCAN_DEFAULTS.parser;
+  if (parser !== 'auto' && parser !== 'csv-parse') throw new OidJoinError('BAD_OPTIONS', `parser ${JSON.stringify(parser)}: use 'auto' or 'csv-parse'`);
+  const where = prepareWhere(options.where);
   const usePrefilter = options.prefilter ?? SCAN_DEFAULTS.prefilter;
   const stats = options.stats ?? emptyScanStats();
   const onBadRow = options.onBadRow ?? (() => {});
@@ -98,10 +102,7 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
     throw new OidJoinError('MISSING_FILE', `${file}: no such file`, { cause: err });
   }
   stats.files++;
-  const whereSets = Object.entries(options.where ?? {}).map(([name, values]) => ({
-    name,
-    set: values instanceof ByteKeySet ? values : new ByteKeySet(values),
-  }));
+  const whereSets = Object.entries(where ?? {}).map(([name, set]) => ({ name, set }));
 
   let header: CsvHeader | undefined;
   let headerBuf: Buffer | undefined;
@@ -109,7 +110,7 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
   let exact: { index: number; set: ByteKeySet }[] = [];
   let bytesRead = 0;
 
-  const quoteFree = (options.parser ?? SCAN_DEFAULTS.parser) === 'auto';
+  const quoteFree = parser === 'auto';
 
   /** Quote-free batch: lines split on commas, the same fields csv-parse would give. */
   const splitBatch = (batch: KeptBatch): CsvRow[] => {
@@ -247,21 +248,34 @@ export async function* scanCsv(file: string, options: ScanOptions = {}): AsyncGe
 
 /** Union of several files (e.g. the train/validation/test splits), in the order given, each with its own header. */
 export async function* scanCsvFiles(files: readonly string[], options: ScanOptions = {}): AsyncGenerator<CsvRow> {
+  checkFileList(files);
   const where = prepareWhere(options.where);
   for (const file of files) yield* scanCsv(file, { ...options, where });
 }
 
 /** Batch form of `scanCsvFiles`. */
 export async function* scanCsvFilesBatches(files: readonly string[], options: ScanOptions = {}): AsyncGenerator<CsvRow[]> {
+  checkFileList(files);
   const where = prepareWhere(options.where);
   for (const file of files) yield* scanCsvBatches(file, { ...options, where });
 }
 
+function checkFileList(files: unknown): void {
+  // A lone string is iterable too: it would be scanned as one file per character.
+  if (!Array.isArray(files)) throw new OidJoinError('BAD_OPTIONS', `files must be an array of paths (got ${typeof files})`);
+}
+
 // Build the key sets once for all files (an ImageID set can hold millions of keys).
-function prepareWhere(where: ScanOptions['where']): ScanOptions['where'] {
-  if (!where) return where;
+function prepareWhere(where: ScanOptions['where']): Record<string, ByteKeySet> | undefined {
+  if (!where) return undefined;
   const out: Record<string, ByteKeySet> = {};
-  for (const [k, v] of Object.entries(where)) out[k] = v instanceof ByteKeySet ? v : new ByteKeySet(v);
+  for (const [k, v] of Object.entries(where)) {
+    if (v instanceof ByteKeySet) out[k] = v;
+    // A string would become a set of its characters.
+    else if (typeof v === 'string' || typeof (v as Iterable<string> | null)?.[Symbol.iterator] !== 'function') {
+      throw new OidJoinError('BAD_OPTIONS', `where.${k} must be an array or Set of values (got ${v === null ? 'null' : typeof v})`);
+    } else out[k] = new ByteKeySet(v);
+  }
   return out;
 }
 

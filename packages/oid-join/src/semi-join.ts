@@ -1,4 +1,5 @@
 import type { Transform } from 'node:stream';
+import { OidJoinError } from './errors.js';
 import { type KeySpec, type Operator, type Source, applyOperator, keyFunction, operatorTransform } from './operator.js';
 
 export interface SemiJoinOptions<T, K> {
@@ -13,6 +14,7 @@ export interface SemiJoinOptions<T, K> {
 /** Core: keep rows whose key is (or, anti, is not) in the key set. */
 export function semiJoinOperator<T, K>(options: SemiJoinOptions<T, K>): Operator<T, T> {
   const key = keyFunction(options.key);
+  if (typeof options.keys?.has !== 'function') throw new OidJoinError('BAD_OPTIONS', 'semiJoin needs keys: a Set (or anything with has(key)) of the other side\'s keys');
   const keep = !options.anti;
   return {
     push(row, emit) {
