@@ -8,7 +8,8 @@ export type OidLabelsErrorCode =
   | 'NOT_IN_HIERARCHY'
   | 'MISSING_HIERARCHY'
   | 'MISSING_FILE'
-  | 'MISSING_COLUMN';
+  | 'MISSING_COLUMN'
+  | 'BAD_OPTIONS';
 
 export class OidLabelsError extends Error {
   readonly code: OidLabelsErrorCode;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseClassDescriptions } from './class-descriptions.js';
 import { parseHierarchy } from './hierarchy.js';
-import { BIG_CATS, selectClasses, splitClassList } from './select-classes.js';
+import { BIG_CATS, resolveClass, selectClasses, splitClassList } from './select-classes.js';
 import { closestNames } from './closest-names.js';
 import { loadMetadata } from './metadata-dir.js';
 import type { OidLabelsError } from './errors.js';
@@ -28,6 +28,12 @@ function codeOf(fn: () => unknown): { code: string; message: string; details?: R
 }
 
 describe('selectClasses', () => {
+  it('a class list or name of the wrong type is BAD_OPTIONS, not a TypeError', () => {
+    expect(codeOf(() => selectClasses(catalog, { classes: 5 as never })).code).toBe('BAD_OPTIONS');
+    expect(codeOf(() => selectClasses(catalog, { under: ['Tiger', null] as never })).code).toBe('BAD_OPTIONS');
+    expect(codeOf(() => resolveClass(catalog, undefined as never)).code).toBe('BAD_OPTIONS');
+  });
+
   it('defaults to the six big cats', () => {
     expect(selectClasses(catalog)).toEqual(BIG_CATS);
   });

@@ -28,6 +28,9 @@ export interface ClassSelectionOptions {
 /** Split a user's class list: CSV rules (quotes protect commas), blanks trimmed, empty entries dropped. */
 export function splitClassList(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return [];
+  if (typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+    throw new OidLabelsError('BAD_OPTIONS', `a class list must be a string or an array of strings (got ${JSON.stringify(value)})`);
+  }
   const parts = typeof value === 'string' ? [value] : value;
   const out: string[] = [];
   for (const part of parts) {
@@ -49,6 +52,7 @@ export function splitClassList(value: string | readonly string[] | undefined): s
  * `AMBIGUOUS_CLASS` listing them; no match → `UNKNOWN_CLASS` with the closest names.
  */
 export function resolveClass(catalog: ClassCatalog, name: string): ClassDescription {
+  if (typeof name !== 'string') throw new OidLabelsError('BAD_OPTIONS', `a class name must be a string (got ${JSON.stringify(name)})`);
   const byMid = catalog.byLabelName(name);
   if (byMid) return byMid;
   for (const found of [catalog.exact(name), catalog.folded(name)]) {
