@@ -67,6 +67,9 @@ describe('packImages', () => {
     writeFileSync(csv, 'a,b\n1,2\n');
     await expect(packImages({ imagesDir: imgs, rotationCsv: csv, out: path.join(dir, 'y.parquet') })).rejects.toMatchObject({ code: 'BAD_ROTATION_CSV' });
     expect(existsSync(path.join(dir, 'y.parquet'))).toBe(false);
+    // A missing rotation CSV used to be an unhandled stream 'error' event that ended the process.
+    await expect(packImages({ imagesDir: imgs, rotationCsv: path.join(dir, 'nope.csv'), out: path.join(dir, 'z.parquet') })).rejects.toMatchObject({ code: 'BAD_ROTATION_CSV' });
+    await expect(packImages(undefined as never)).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   describe.skipIf(!existsSync(path.join(shared, 'oid-real/images')))('on real photos (needs ../shared/oid-real)', () => {

@@ -50,6 +50,9 @@ export interface PackResult {
  * Files whose name is not `<16 hex digits>.<ext>` or whose bytes are not an image are reported and skipped.
  */
 export async function packImages(options: PackOptions): Promise<PackResult> {
+  if (typeof options?.imagesDir !== 'string' || typeof options.out !== 'string') {
+    throw new ParquetIoError('BAD_OPTIONS', 'packImages needs { imagesDir, out } (folder paths as strings)');
+  }
   let names: string[];
   try {
     names = (await readdir(options.imagesDir)).sort();

@@ -99,6 +99,8 @@ export async function openParquet(filePath: string): Promise<ParquetSource> {
 
 export function checkColumns(source: ParquetSource, columns: readonly string[] | undefined): void {
   if (!columns) return;
+  // A lone string would be read as one column per character.
+  if (!Array.isArray(columns)) throw new ParquetIoError('BAD_OPTIONS', `columns must be an array of column names (got ${JSON.stringify(columns)})`);
   for (const c of columns) {
     if (!source.columnNames.includes(c)) {
       throw new ParquetIoError('UNKNOWN_COLUMN', `${source.path} has no column ${c} (has ${source.columnNames.join(', ')})`);

@@ -19,7 +19,9 @@ export async function readRotationCsv(filePath: string, wanted?: ReadonlySet<str
   let subsetCol = -1;
   let rotCol = -1;
   try {
-    const parser = createReadStream(filePath).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+    // pipe() does not forward read errors: a missing file would be an unhandled 'error' event that ends the process.
+    createReadStream(filePath).on('error', (err) => parser.destroy(err)).pipe(parser);
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
         header = record.map((h) => h.trim());

@@ -1,4 +1,5 @@
 import type { ColumnSpec } from './column-spec.js';
+import { ParquetIoError } from './errors.js';
 import type { WriteOptions } from './options.js';
 import { ParquetFileWriter } from './parquet-file-writer.js';
 
@@ -12,6 +13,10 @@ export async function writeParquet(
   rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
   options: WriteOptions = {},
 ): Promise<{ rows: number; bytes: number }> {
+  const r = rows as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (typeof r?.[Symbol.iterator] !== 'function' && typeof r?.[Symbol.asyncIterator] !== 'function') {
+    throw new ParquetIoError('BAD_OPTIONS', `rows must be an iterable or async iterable of row objects (got ${r === null ? 'null' : typeof r})`);
+  }
   const writer = ParquetFileWriter.open(filePath, columns, options);
   try {
     for await (const row of rows) writer.write(row);

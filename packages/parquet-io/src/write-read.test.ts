@@ -126,6 +126,8 @@ describe('writeParquet + readParquetRows', () => {
     await writeParquet(file, [{ name: 'x', type: 'INT32' }], [{ x: 1 }]);
     await expect(collect(readParquetRows(file, { columns: ['nope'] }))).rejects.toMatchObject({ code: 'UNKNOWN_COLUMN' });
     await expect(collect(readParquetRows(path.join(dir, 'missing.parquet')))).rejects.toMatchObject({ code: 'READ_FAILED' });
+    await expect(collect(readParquetRows(file, { columns: 'x' as never }))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(writeParquet(path.join(dir, 'no-rows.parquet'), [{ name: 'x', type: 'INT32' }], undefined as never)).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   it('writes an empty file with the schema', async () => {
