@@ -42,6 +42,14 @@ function counting(inner: ImageSource) {
 }
 
 describe('extractChips', () => {
+  it('boxes or images of the wrong kind are BAD_OPTIONS, not TypeErrors', async () => {
+    const drain = async (it: AsyncIterable<unknown>) => {
+      for await (const _ of it);
+    };
+    await expect(drain(extractChips(undefined as never, memoryImageSource([])))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(drain(extractChips([], 'images.parquet' as never))).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+  });
+
   it('groups boxes by image, fetches each image once, numbers boxes stably', async () => {
     const c = counting(memoryImageSource(await images(6)));
     // interleaved boxes: image 1 has boxes at positions 0, 2, 5

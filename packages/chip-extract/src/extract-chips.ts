@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import { isValidImageId } from '@oidstream/parquet-io';
 import { cutImage } from './cut-image.js';
+import { ChipExtractError } from './errors.js';
 import type { IndexedBox } from './cut-image.js';
 import type { ImageSource } from './image-source.js';
 import { resolveChipOptions } from './options.js';
@@ -19,6 +20,13 @@ export async function* extractChips(
   options: ChipOptions = {},
 ): AsyncGenerator<ChipResult> {
   const o = resolveChipOptions(options);
+  const b = boxes as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (typeof b?.[Symbol.iterator] !== 'function' && typeof b?.[Symbol.asyncIterator] !== 'function') {
+    throw new ChipExtractError('BAD_OPTIONS', 'boxes must be an iterable or async iterable of box rows');
+  }
+  if (typeof images?.fetch !== 'function') {
+    throw new ChipExtractError('BAD_OPTIONS', 'images must be an image source with fetch(ids) (parquetImageSource, memoryImageSource)');
+  }
   const counters = new Map<string, number>();
   let batch = new Map<string, IndexedBox[]>();
   let inBatch = 0;
