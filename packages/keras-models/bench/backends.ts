@@ -27,10 +27,11 @@ import {
   memoryHandler,
   mobileNetV1,
   resNet50,
-  type LoadedKerasModel,
   type ModelRunner,
 } from '../src/index.js';
 import { mainTf } from '../src/tfjs-main.js';
+import { asLoaded } from '../test/keras-fixtures.js';
+import { msPerImage, randomBatch } from './timing.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
@@ -45,63 +46,17 @@ const THREADS = Number(flag('threads', String(availableParallelism())));
 const MODELS = flag('models', 'mobilenet,resnet50').split(',');
 const BATCHES = [1, 8, 32];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 
-function randomBatch(n: number, size: [number, number]): Float32Array {
-  const x = new Float32Array(n * size[0] * size[1] * 3);
-  for (let i = 0; i < x.length; i++) x[i] = Math.random() * 2 - 1;
-  return x;
-}
-
 let images = IMAGES;
-
-async function timeLoop(batch: number, call: () => Promise<unknown>, inFlight = 1): Promise<number> {
-  await call(); // warm-up
-  const calls = Math.max(inFlight, Math.ceil(images / batch));
-  const reps: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < calls) {
-          next++;
-          await call();
-        }
-      }),
-    );
-    reps.push((performance.now() - t0) / (calls * batch));
-  }
-  return median(reps);
-}
-
-async function asLoaded(model: tf.LayersModel): Promise<LoadedKerasModel> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const s = model.inputs[0].shape;
-  return {
-    model,
-    topology: artifacts!.modelTopology as unknown as LoadedKerasModel['topology'],
-    weights: new Map(),
-    artifacts: artifacts!,
-    source: model.name,
-    inputSize: [s[1] as number, s[2] as number],
-    numClasses: 1000,
-  };
-}
+const timeLoop = (batch: number, call: () => Promise<unknown>, inFlight = 1) => msPerImage(call, { images, batch, reps: REPS, inFlight });
 
 type Row = { model: string; backend: string; batch: number; runner?: number; runner2?: number; bare?: number };
 
 async function benchModel(label: string, build: () => tf.LayersModel, rows: Row[]): Promise<void> {
   await mainTf(); // variables live on the cpu backend
   const model = build();
-  const loaded = await asLoaded(model);
+  const loaded = await asLoaded(model, model.name);
   const size = loaded.inputSize;
   console.error(`${label}: ${model.countParams().toLocaleString('en')} params`);
 

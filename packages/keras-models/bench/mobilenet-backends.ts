@@ -28,6 +28,7 @@ import {
   type LoadedKerasModel,
   type ModelRunner,
 } from '../src/index.js';
+import { median, msPerImage, randomBatch } from './timing.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(repoRoot, '../shared');
@@ -42,37 +43,12 @@ const REPS = flag('reps', 3);
 const THREADS = flag('threads', availableParallelism());
 const BATCHES = [1, 8, 32];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms.toFixed(1));
 
-function randomBatch(loaded: LoadedKerasModel, n: number): Float32Array {
-  const [h, w] = loaded.inputSize;
-  const x = new Float32Array(n * h * w * 3);
-  for (let i = 0; i < x.length; i++) x[i] = Math.random() * 2 - 1;
-  return x;
-}
-
-/** ms/image of `images` images pushed through predict in batches of `batch`, `inFlight` calls at a time. */
-async function timeRunner(runner: ModelRunner, loaded: LoadedKerasModel, batch: number, inFlight: number): Promise<number> {
-  const x = randomBatch(loaded, batch);
-  await runner.predict(x, batch); // warm-up
-  const calls = Math.max(inFlight, Math.ceil(IMAGES / batch));
-  const reps: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < calls) {
-          next++;
-          await runner.predict(x, batch);
-        }
-      }),
-    );
-    reps.push((performance.now() - t0) / (calls * batch));
-  }
-  return median(reps);
-}
+const timeRunner = (runner: ModelRunner, loaded: LoadedKerasModel, batch: number, inFlight: number) => {
+  const x = randomBatch(batch, loaded.inputSize);
+  return msPerImage(() => runner.predict(x, batch), { images: IMAGES, batch, reps: REPS, inFlight });
+};
 
 /** tfjs model.predict on `backend` in this thread, no workers, no copies: the floor our runners are compared with. */
 async function timeBareTfjs(loaded: LoadedKerasModel, backend: string, batch: number): Promise<number> {
@@ -80,23 +56,15 @@ async function timeBareTfjs(loaded: LoadedKerasModel, backend: string, batch: nu
   await tf.ready();
   const model = await tf.loadLayersModel(memoryHandler(loaded.artifacts));
   const [h, w] = loaded.inputSize;
-  const x = tf.tensor4d(randomBatch(loaded, batch), [batch, h, w, 3]);
-  const run = async () => {
+  const x = tf.tensor4d(randomBatch(batch, loaded.inputSize), [batch, h, w, 3]);
+  const ms = await msPerImage(async () => {
     const y = model.predict(x) as tf.Tensor;
     await y.data();
     y.dispose();
-  };
-  await run();
-  const calls = Math.ceil(IMAGES / batch);
-  const reps: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    for (let c = 0; c < calls; c++) await run();
-    reps.push((performance.now() - t0) / (calls * batch));
-  }
+  }, { images: IMAGES, batch, reps: REPS });
   x.dispose();
   model.dispose();
-  return median(reps);
+  return ms;
 }
 
 async function timeEndToEnd(runner: ModelRunner, loaded: LoadedKerasModel, batch: number, jpegs: Uint8Array[]): Promise<number | undefined> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BackendChoice, LoadedKerasModel, ModelRunner } from './backend.js';
-import { createRunner } from './create-runner.js';
+import { checkBackendChoice, createRunner } from './create-runner.js';
 import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
 import { decodeTopK, loadClassIndex, type ClassIndex, type ClassIndexOptions, type Prediction } from './imagenet.js';
@@ -45,7 +45,9 @@ export function checkModelName(name: string): string {
 
 /** Load a model, pick its preprocessing and class index, and start it on a backend. */
 export async function openClassifier(options: OpenClassifierOptions): Promise<ClassifierModel> {
+  if (typeof options !== 'object' || options === null) throw new KerasModelsError('BAD_OPTION', 'openClassifier needs { name, source }');
   const name = checkModelName(options.name);
+  checkBackendChoice(options.backend); // before a model download, not after
   if (options.preprocessing !== undefined && !PREPROCESS_MODES.includes(options.preprocessing)) {
     throw new KerasModelsError('BAD_OPTION', `unknown preprocessing ${JSON.stringify(options.preprocessing)} (use ${PREPROCESS_MODES.join(', ')})`);
   }

@@ -185,5 +185,8 @@ describe('ClassifyTransform / classifyRecords', () => {
     expect(() => new ClassifyTransform({ models: [] })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => new ClassifyTransform({ models: [tiny, tiny] })).toThrow(/twice/);
     await expect(openClassifier({ name: 'bad-name', source: modelDir })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    // An unknown backend is refused before the model is loaded (the source here does not even exist).
+    await expect(openClassifier({ name: 'tiny', source: path.join(root, 'nope'), backend: 'gpu' as never })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(openClassifier(undefined as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
   });
 });

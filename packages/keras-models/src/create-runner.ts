@@ -28,12 +28,18 @@ const FACTORIES: Record<BackendName, () => Promise<CreateRunner>> = {
   wasm: async () => createWasmRunner,
 };
 
-/** Start a runner for a loaded model on the chosen backend; `auto` falls back (with a warning) until one loads. */
-export async function createRunner(loaded: LoadedKerasModel, options: CreateRunnerOptions = {}): Promise<ModelRunner> {
-  const choice = options.backend ?? 'auto';
+/** The backend option, default 'auto'; an unknown name is `BAD_OPTION`. */
+export function checkBackendChoice(backend: BackendChoice | undefined): BackendChoice {
+  const choice = backend ?? 'auto';
   if (choice !== 'auto' && !BACKEND_ORDER.includes(choice)) {
     throw new KerasModelsError('BAD_OPTION', `unknown backend ${JSON.stringify(choice)} (use auto, ${BACKEND_ORDER.join(', ')})`);
   }
+  return choice;
+}
+
+/** Start a runner for a loaded model on the chosen backend; `auto` falls back (with a warning) until one loads. */
+export async function createRunner(loaded: LoadedKerasModel, options: CreateRunnerOptions = {}): Promise<ModelRunner> {
+  const choice = checkBackendChoice(options.backend);
   if (choice !== 'auto') return (await FACTORIES[choice]())(loaded, options);
   const reasons: string[] = [];
   for (const name of BACKEND_ORDER) {

@@ -83,6 +83,14 @@ function unsupported(message: string): KerasModelsError {
   return new KerasModelsError('UNSUPPORTED_LAYER', message);
 }
 
+/** Keras' 2D cropping/padding spec (n, [rows, cols] or [[top, bottom], [left, right]]) as [top, bottom, left, right]. */
+function edges2d(p: unknown, what: string): [number, number, number, number] {
+  if (typeof p === 'number') return [p, p, p, p];
+  if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'number') return [p[0], p[0], p[1], p[1]];
+  if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) return [p[0][0], p[0][1], p[1][0], p[1][1]];
+  throw unsupported(`${what} ${JSON.stringify(p)}`);
+}
+
 function pair(v: unknown, what: string, layer: string): [number, number] {
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
@@ -558,12 +566,7 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
       case 'Cropping2D': {
         const x = rank4(one());
         if ((c.data_format ?? 'channels_last') !== 'channels_last') throw unsupported(`layer ${layer.name}: data_format ${c.data_format}`);
-        const p = c.cropping;
-        let t: number, bo: number, l: number, r: number;
-        if (typeof p === 'number') [t, bo, l, r] = [p, p, p, p];
-        else if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'number') [t, bo, l, r] = [p[0], p[0], p[1], p[1]];
-        else if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) [t, bo, l, r] = [p[0][0], p[0][1], p[1][0], p[1][1]];
-        else throw unsupported(`layer ${layer.name}: cropping ${JSON.stringify(p)}`);
+        const [t, bo, l, r] = edges2d(c.cropping, `layer ${layer.name}: cropping`);
         const END = 2 ** 53 - 1; // "to the end" for Slice
         const name = b.add('Slice', [materialize(x), b.int64s([t, l]), b.int64s([bo ? -bo : END, r ? -r : END]), b.int64s([2, 3])], base);
         const [n, h, w, ch] = x.shape;
@@ -581,12 +584,7 @@ export function compileKerasToOnnx(model: tf.LayersModel, options: OnnxCompileOp
       case 'ZeroPadding2D': {
         const x = rank4(one());
         if ((c.data_format ?? 'channels_last') !== 'channels_last') throw unsupported(`layer ${layer.name}: data_format ${c.data_format}`);
-        const p = c.padding;
-        let t: number, bo: number, l: number, r: number;
-        if (typeof p === 'number') [t, bo, l, r] = [p, p, p, p];
-        else if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'number') [t, bo, l, r] = [p[0], p[0], p[1], p[1]];
-        else if (Array.isArray(p) && p.length === 2 && Array.isArray(p[0])) [t, bo, l, r] = [p[0][0], p[0][1], p[1][0], p[1][1]];
-        else throw unsupported(`layer ${layer.name}: padding ${JSON.stringify(p)}`);
+        const [t, bo, l, r] = edges2d(c.padding, `layer ${layer.name}: padding`);
         const prev = x.pads ?? [0, 0, 0, 0];
         const [n, h, w, ch] = x.shape;
         return {
