@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { generateOid, GENERATE_DEFAULTS } from './gen-oid.js';
+import { generateOid, GenOidError, GENERATE_DEFAULTS } from './gen-oid.js';
 
 const USAGE = `usage: gen-oid --out DIR [--images N | --box-rows N] [--seed S] [--big-cat-share P] [--no-jpeg] [--no-rotation] [--quality Q] [--force]
   Writes a deterministic OID-shaped data dir (metadata/, annotations/, images/).
@@ -14,7 +14,7 @@ const USAGE = `usage: gen-oid --out DIR [--images N | --box-rows N] [--seed S] [
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw Object.assign(new Error(`--${name} must be a positive integer, got ${JSON.stringify(v)}`), { code: 'BAD_OPTIONS' });
+  if (!Number.isInteger(n) || n <= 0) throw new GenOidError('BAD_OPTIONS', `--${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    if (!values.out) throw Object.assign(new Error('--out is required'), { code: 'BAD_OPTIONS' });
+    if (!values.out) throw new GenOidError('BAD_OPTIONS', '--out is required');
     const started = Date.now();
     const result = await generateOid({
       out: values.out,

@@ -86,6 +86,8 @@ describe('gen-oid', () => {
   it('refuses a non-empty out dir without force, and bad sizes', async () => {
     await expect(generateOid({ out: a, images: 2 })).rejects.toMatchObject({ code: 'OUT_NOT_EMPTY' });
     await expect(generateOid({ out: path.join(work, 'd'), images: 0 })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(generateOid({ out: path.join(work, 'd'), images: 2, seed: Number('abc') })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(generateOid({ out: path.join(work, 'd'), images: 2, quality: 200 })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   it('rotates boxes into the stored frame (turning back counter-clockwise restores them)', () => {

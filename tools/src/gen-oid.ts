@@ -96,6 +96,9 @@ export async function generateOid(options: GenerateOptions): Promise<GenerateRes
   const o = { ...GENERATE_DEFAULTS, ...given };
   if (!o.out) throw new GenOidError('BAD_OPTIONS', 'out is required');
   if (o.boxRows === undefined && !(Number.isInteger(o.images) && o.images > 0)) throw new GenOidError('BAD_OPTIONS', `images must be a positive integer, got ${o.images}`);
+  // A NaN seed (e.g. `--seed abc`) would quietly give the same data as seed 0.
+  if (!Number.isInteger(o.seed)) throw new GenOidError('BAD_OPTIONS', `seed must be an integer, got ${o.seed}`);
+  if (!(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100)) throw new GenOidError('BAD_OPTIONS', `quality must be an integer 1–100, got ${o.quality}`);
   if (!(o.bigCatShare >= 0 && o.bigCatShare <= 1)) throw new GenOidError('BAD_OPTIONS', `bigCatShare must be in [0, 1], got ${o.bigCatShare}`);
   if (o.boxRows !== undefined && !(Number.isInteger(o.boxRows) && o.boxRows > 0)) throw new GenOidError('BAD_OPTIONS', `boxRows must be a positive integer, got ${o.boxRows}`);
   if (existsSync(o.out) && readdirSync(o.out).length > 0) {
