@@ -50,9 +50,9 @@ export class LinePrefilter {
   private tail: Buffer | undefined;
   private nextLine: number;
   private inQuotedRecord = false;
-  // The batch being built.
-  private out: Buffer = EMPTY;
-  private outLen = 0;
+  // Kept lines of the batch being built, copied together (grown by doubling).
+  private batchBytes: Buffer = EMPTY;
+  private batchLength = 0;
   private keptLines: number[] = [];
   private keptOffsets: number[] = [];
   /** Lines seen / kept so far. */
@@ -116,22 +116,22 @@ export class LinePrefilter {
   }
 
   private beginBatch(): void {
-    this.outLen = 0;
+    this.batchLength = 0;
     this.keptLines = [];
     this.keptOffsets = [];
   }
 
   private takeBatch(): KeptBatch {
     this.kept += this.keptLines.length;
-    const view = this.out.subarray(0, this.outLen);
+    const view = this.batchBytes.subarray(0, this.batchLength);
     return { data: this.reuse ? view : Buffer.from(view), lines: this.keptLines, offsets: this.keptOffsets };
   }
 
   private reserve(extra: number): void {
-    if (this.outLen + extra <= this.out.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.outLen + extra, this.out.length * 2, 1 << 16));
-    this.out.copy(grown, 0, 0, this.outLen);
-    this.out = grown;
+    if (this.batchLength + extra <= this.batchBytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.batchLength + extra, this.batchBytes.length * 2, 1 << 16));
+    this.batchBytes.copy(grown, 0, 0, this.batchLength);
+    this.batchBytes = grown;
   }
 
   /**
@@ -152,8 +152,8 @@ export class LinePrefilter {
     let openKept = 0;
     const flush = (to: number): void => {
       if (runStart < 0) return;
-      buf.copy(this.out, this.outLen, runStart, to);
-      this.outLen += to - runStart;
+      buf.copy(this.batchBytes, this.batchLength, runStart, to);
+      this.batchLength += to - runStart;
       runStart = -1;
     };
     while (pos < end) {
@@ -182,7 +182,7 @@ export class LinePrefilter {
       if (keep) {
         if (runStart < 0) runStart = pos;
         lines.push(line);
-        offsets.push(this.outLen + (pos - runStart));
+        offsets.push(this.batchLength + (pos - runStart));
       } else flush(pos);
       pos = next;
       line++;
