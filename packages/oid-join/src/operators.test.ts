@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from '../test/error-code.js';
 import { distinct, distinctTransform } from './distinct.js';
 import { groupBy, groupByImage, groupByTransform } from './group-by.js';
 import { hashJoin, hashJoinTransform } from './hash-join.js';
@@ -74,14 +75,6 @@ describe('operators: async-iterable and Transform faces agree', () => {
 });
 
 describe('user mistakes are coded errors (BAD_OPTIONS), not TypeErrors', () => {
-  const code = async (run: () => AsyncIterable<unknown>) => {
-    try {
-      for await (const _ of run());
-    } catch (err) {
-      return (err as { code?: string }).code;
-    }
-    return 'no error';
-  };
   const rows = [{ ImageID: 'a' }];
   it.each([
     ['semiJoin without keys', () => semiJoin(rows, { key: 'ImageID' } as never)],
@@ -93,6 +86,6 @@ describe('user mistakes are coded errors (BAD_OPTIONS), not TypeErrors', () => {
     ['hashJoin without a build side', () => hashJoin(rows, undefined as never, { probeKey: 'ImageID', buildKey: 'ImageID' })],
     ['hashJoin with an unknown type', () => hashJoin(rows, rows, { probeKey: 'ImageID', buildKey: 'ImageID', type: 'outer' as never })],
   ])('%s', async (_name, run) => {
-    expect(await code(run)).toBe('BAD_OPTIONS');
+    expect(await errorCodeOf(run)).toBe('BAD_OPTIONS');
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from '../test/error-code.js';
 import type { BadRow } from '@oidstream/oid-labels';
 import { ByteKeySet } from './byte-key-set.js';
 import { LinePrefilter } from './line-prefilter.js';
@@ -155,14 +156,6 @@ describe('scan options: user mistakes are coded errors (BAD_OPTIONS)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'oid-join-options-'));
   const file = path.join(dir, 'a.csv');
   writeFileSync(file, 'ImageID,LabelName\n0001eeaf4aed83f9,/m/07dm6\n');
-  const code = async (run: () => AsyncIterable<unknown>) => {
-    try {
-      for await (const _ of run());
-    } catch (err) {
-      return (err as { code?: string }).code;
-    }
-    return 'no error';
-  };
   it.each([
     ['a where value that is a string (it would be a set of its characters)', () => scanCsv(file, { where: { ImageID: '0001eeaf4aed83f9' as never } })],
     ['a where value that is null', () => scanCsvFiles([file], { where: { ImageID: null as never } })],
@@ -171,7 +164,7 @@ describe('scan options: user mistakes are coded errors (BAD_OPTIONS)', () => {
     ['an unknown parser', () => scanCsv(file, { parser: 'fast' as never })],
     ['one path instead of a list', () => scanCsvFiles(file as never)],
   ])('%s', async (_name, run) => {
-    expect(await code(run)).toBe('BAD_OPTIONS');
+    expect(await errorCodeOf(run)).toBe('BAD_OPTIONS');
   });
   it('a where value given as an array still works', async () => {
     const rows: CsvRow[] = [];
