@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Table, tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
+import { collect } from '../test/collect.js';
 import {
   readParquetBatches,
   readParquetRows,
@@ -32,12 +33,6 @@ const rows = Array.from({ length: 250 }, (_, i) => ({
   ok: i % 5 === 0,
   chip: i % 11 === 0 ? null : Uint8Array.of(i & 255, 1, 2),
 }));
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 describe('Arrow interop', () => {
   it('rows → RecordBatch → rows keeps values and nulls', () => {

@@ -3,16 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { collect } from '../test/collect.js';
 import { parquetColumns, readParquetRows, readParquetRowsByKey } from './index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pqduck-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 describe('files written by DuckDB', () => {
   it.each(['zstd', 'gzip', 'snappy', 'uncompressed'])('reads %s: strings, doubles, nulls, blobs as bytes, by key', async (codec) => {

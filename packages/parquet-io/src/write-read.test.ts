@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { collect } from '../test/collect.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ParquetFileWriter, ParquetIoError, parquetInfo, readParquetRows, writeParquet } from './index.js';
 import type { ColumnSpec } from './index.js';
@@ -29,12 +30,6 @@ function makeRow(i: number) {
     flag: i % 2 === 0,
     image: bytes,
   };
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 describe('writeParquet + readParquetRows', () => {
