@@ -68,6 +68,17 @@ describe.skipIf(!!reason)(`sharded runs equal a single-machine \`oidstream run\`
     if (withModel) expect(dist.predictions?.length).toBe(single.chips.length);
   });
 
+  it('`oidstream run --shard i/3`: three processes at once, then `oidstream merge`', async () => {
+    const out = path.join(tmp, 'cli-shards');
+    const runs = await Promise.all([0, 1, 2].map((i) => cli(['run', '--data', data, '--out', out, '--shard', `${i}/3`, '--json'], offline)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(runs.map((r) => JSON.parse(r.stdout).result.shard).sort()).toEqual(['00000', '00001', '00002']);
+    const m = await cli(['merge', '--out', out, '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    const dist = await outputs(out);
+    expect({ ...dist, predictions: null }).toEqual({ ...single, predictions: null });
+  });
+
   it('stateless shard mode: runShard i/3 for each i, in any order, then merge', async () => {
     const out = path.join(tmp, 'static');
     const o = { data, out, chipFiles: true, probeNetwork: false };
