@@ -11,11 +11,10 @@ import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
 import { registerMerge } from './commands/merge.js';
 import { registerEnqueue } from './commands/enqueue.js';
-import { registerRunShard } from './commands/run-shard.js';
 import { registerDownload } from './commands/download.js';
 
 /** Each command lives in its own file under commands/ and registers itself here. */
-const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload, registerEnqueue, registerWorker, registerStatus, registerMerge, registerRunShard];
+const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload, registerEnqueue, registerWorker, registerStatus, registerMerge];
 
 export function buildProgram(): Command {
   const program = new Command('oidstream')

@@ -4,17 +4,15 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerRun } from './commands/run.js';
-import { registerRunShard } from './commands/run-shard.js';
 
 describe('oidstream run --shard i/N wiring', () => {
   function program() {
     const p = new Command('oidstream').exitOverride();
     registerRun(p);
-    registerRunShard(p);
     return p;
   }
 
-  it('adds --shard to run and checks its value before any work', async () => {
+  it('run has --shard and checks its value before any work', async () => {
     const p = program();
     const run = p.commands.find((c) => c.name() === 'run')!;
     expect(run.options.map((o) => o.long)).toContain('--shard');

@@ -5,11 +5,11 @@ import { collect, numberIn, positiveInt } from './cli-values.js';
 import { PipelineError } from './errors.js';
 import type { ShardRunOptions } from './shard-setup.js';
 
-/** Flags that decide a run's outputs, named as `oidstream run` names them (a sharded run must give the same rows). */
+/** Flags that decide a run's outputs: shared by `run` and `enqueue`, so a sharded run gives the same rows. */
 export function addRunOutputOptions(cmd: Command, options: { dataRequired?: boolean } = {}): Command {
   const data = ['--data <dir>', 'OID data dir (metadata/, annotations/, images/ or images.parquet)'] as const;
   return (options.dataRequired === false ? cmd.option(...data) : cmd.requiredOption(...data))
-    .requiredOption('--out <dir>', 'run directory, on a filesystem every worker sees at the same path')
+    .requiredOption('--out <dir>', 'output dir: boxes.parquet, chips.parquet, chips/, predictions.parquet, report.html, run.json (shards and workers: a path every machine sees)')
     .option('--model <name=source>', 'model: name=<tfjs layers dir | model.json | http(s) URL | .h5> (repeatable; default: hosted MobileNet when online, else chips only)', collect, [])
     .option('--classes <names>', 'classes by display name or MID, comma separated (default: the six big cats)')
     .option('--under <names>', 'every class under these in the hierarchy')
