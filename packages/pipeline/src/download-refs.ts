@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { readParquetRows } from '@oidstream/parquet-io';
-import { DownloadError } from './download-error.js';
+import { PipelineError } from './errors.js';
 import type { ImageRef } from './download-plan.js';
 import { selectBoxes } from './stages/select.js';
 import type { SelectOptions } from './stages/select.js';
@@ -11,7 +11,7 @@ import type { SelectOptions } from './stages/select.js';
  * (the form of OID's own downloader lists). Blank lines and `#` comments are skipped.
  */
 export async function readIdList(file: string): Promise<ImageRef[]> {
-  if (!existsSync(file)) throw new DownloadError('BAD_OPTION', `--ids ${file} does not exist`);
+  if (!existsSync(file)) throw new PipelineError('BAD_OPTION', `--ids ${file} does not exist`);
   const refs: ImageRef[] = [];
   for (const raw of (await readFile(file, 'utf8')).split(/\r?\n/)) {
     const line = raw.trim();
@@ -27,7 +27,7 @@ export async function readIdList(file: string): Promise<ImageRef[]> {
 
 /** Distinct ImageIDs of a boxes.parquet (select output), in file order; reads only the ImageID column. */
 export async function* imageRefsFromBoxes(file: string): AsyncGenerator<ImageRef> {
-  if (!existsSync(file)) throw new DownloadError('BAD_OPTION', `--boxes ${file} does not exist`);
+  if (!existsSync(file)) throw new PipelineError('BAD_OPTION', `--boxes ${file} does not exist`);
   const seen = new Set<string>();
   for await (const row of readParquetRows(file, { columns: ['ImageID'] })) {
     const id = String(row.ImageID);

@@ -1,17 +1,35 @@
-/** Stable codes for mistakes a user can fix; the CLI prints them as one line. */
+/** Stable codes for mistakes a user can fix; the CLI prints them as one line (`oidstream: <message> [CODE]`). */
 export type PipelineErrorCode =
+  // run, report
   | 'RUN_DIR_MISSING'
   | 'RUN_ARGS_MISMATCH'
-  | 'BAD_OPTION'
+  | 'BAD_OPTION' // a flag value out of range or malformed
   | 'DATA_DIR_INVALID'
   | 'NO_MODEL'
   | 'REPORT_INPUT_MISSING'
-  | 'CHROMIUM_MISSING';
+  | 'CHROMIUM_MISSING'
+  // download
+  | 'BAD_SOURCE' // --source is not s3|original|thumbnail
+  | 'NO_URL' // --source original/thumbnail but no images-with-rotation CSV row gives the URL
+  | 'BAD_CSV' // an images-with-rotation CSV lacks a required column
+  | 'UNREACHABLE' // every request so far failed to connect: wrong --base-url or no network
+  // scale-out
+  | 'BAD_REDIS_URL'
+  | 'REDIS_UNREACHABLE'
+  | 'BAD_SHARD'
+  | 'NO_PLAN'
+  | 'PLAN_MISMATCH'
+  | 'PARTS_MISSING'
+  | 'PART_SCHEMA_MISMATCH'
+  | 'SHARDS_FAILED'
+  | 'NO_IMAGES'
+  | 'SHARD_INPUT_CORRUPT'
+  | 'REDIS_SERVER_MISSING';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;
-  constructor(code: PipelineErrorCode, message: string) {
-    super(message);
+  constructor(code: PipelineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'PipelineError';
     this.code = code;
   }

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { hasOpenQuote, splitCsvRecord } from './csv-record.js';
-import { DownloadError } from './download-error.js';
+import { PipelineError } from './errors.js';
 import type { ImageMeta } from './download-plan.js';
 
 /** OID's names: `validation-images-with-rotation.csv`, v5/v6 `train-images-boxable-with-rotation.csv`. */
@@ -57,7 +57,7 @@ export async function readImageMeta(files: readonly string[], wanted: ReadonlySe
       if (!header) {
         const names = splitCsvRecord(record.replace(/^\uFEFF/, ''));
         header = new Map(names.map((n, i) => [n.trim(), i]));
-        if (!header.has('ImageID')) throw new DownloadError('BAD_CSV', `${file}: no ImageID column in header`);
+        if (!header.has('ImageID')) throw new PipelineError('BAD_CSV', `${file}: no ImageID column in header`);
         continue;
       }
       const id = idOf(record);

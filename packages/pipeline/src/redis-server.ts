@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 
 const run = promisify(execFile);
 
@@ -92,7 +92,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000)
  */
 export async function startLocalRedis(options: { port?: number; password?: string; tls?: LocalRedisTls } = {}): Promise<LocalRedis> {
   if (!findRedisServer()) {
-    throw new ScaleOutError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
+    throw new PipelineError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
   }
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oidstream-redis-'));

@@ -1,6 +1,4 @@
 // Public API of the scale-out pieces (BullMQ queue + workers, stateless shard mode, merge), re-exported by index.ts.
-export { ScaleOutError } from './scale-out-error.js';
-export type { ScaleOutErrorCode } from './scale-out-error.js';
 export { DEFAULT_REDIS_URL, REDIS_URL_ENV, REDIS_CA_ENV, resolveRedisUrl, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 export { startLocalRedis, findRedisServer, freePort, makeTestTls } from './redis-server.js';
 export type { LocalRedis, LocalRedisTls } from './redis-server.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readParquetRows } from '@oidstream/parquet-io';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import { partsDir, planPath, planRecord, readPlan, writePlan } from './shard-files.js';
 import type { ShardPlanRecord } from './shard-files.js';
 import type { ShardJob } from './shard-job.js';
@@ -51,8 +51,8 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   const out = path.resolve(options.out);
   const boxes = path.resolve(options.boxes);
   const images = options.images.map((f) => path.resolve(f));
-  if (!images.length) throw new ScaleOutError('NO_IMAGES', 'no image Parquet files to shard');
-  for (const f of [boxes, ...images]) if (!existsSync(f)) throw new ScaleOutError('NO_IMAGES', `${f} does not exist`);
+  if (!images.length) throw new PipelineError('NO_IMAGES', 'no image Parquet files to shard');
+  for (const f of [boxes, ...images]) if (!existsSync(f)) throw new PipelineError('NO_IMAGES', `${f} does not exist`);
 
   // selected ImageIDs in boxes.parquet order of first appearance
   const selected = new Set<string>();
@@ -89,7 +89,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
     const old = await readPlan(out);
     if (old.planId === id) reused = true;
     else if (!options.force) {
-      throw new ScaleOutError(
+      throw new PipelineError(
         'PLAN_MISMATCH',
         `${out} already holds another sharded run (plan ${old.planId}, ${old.shards.length} shards): use another --out, or --force to replace it`,
       );

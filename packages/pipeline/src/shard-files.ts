@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import type { ShardResult } from './shard-job.js';
 import type { ShardSpec } from './shard-plan.js';
 
@@ -67,7 +67,7 @@ export async function writePlan(out: string, plan: ShardPlanRecord): Promise<voi
 export async function readPlan(out: string): Promise<ShardPlanRecord> {
   const file = planPath(out);
   if (!existsSync(file)) {
-    throw new ScaleOutError('NO_PLAN', `no shard plan at ${file} (run "oidstream enqueue" or "oidstream run --shard i/N" first)`);
+    throw new PipelineError('NO_PLAN', `no shard plan at ${file} (run "oidstream enqueue" or "oidstream run --shard i/N" first)`);
   }
   return JSON.parse(await readFile(file, 'utf8')) as ShardPlanRecord;
 }

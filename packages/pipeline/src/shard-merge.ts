@@ -3,7 +3,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { ParquetFileWriter, parquetColumns, readParquetRows } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import { listPartFiles, partErrorsPath, partPath, partsDir, readPartMeta, readPlan } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
 
@@ -51,7 +51,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
   }
   if (missing.length) {
     const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ` … (${missing.length} in all)` : '');
-    throw new ScaleOutError('PARTS_MISSING', `${missing.length} of ${plan.shards.length} shards are not complete: ${shown} (see "oidstream status --out ${out}")`);
+    throw new PipelineError('PARTS_MISSING', `${missing.length} of ${plan.shards.length} shards are not complete: ${shown} (see "oidstream status --out ${out}")`);
   }
   // parts of an older, larger plan would be read as part of the directory dataset
   const expected = new Set(plan.shards.map((s) => partPath(out, s.id)));
@@ -80,7 +80,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
     for (let i = 0; i < result.parts.length; i++) {
       const part = result.parts[i];
       if (JSON.stringify(await parquetColumns(part.path)) !== want) {
-        throw new ScaleOutError('PART_SCHEMA_MISMATCH', `${part.path} has other columns than ${result.parts[0].path}`);
+        throw new PipelineError('PART_SCHEMA_MISMATCH', `${part.path} has other columns than ${result.parts[0].path}`);
       }
       for await (const row of readParquetRows(part.path)) {
         chipsOut.write(row);

@@ -6,7 +6,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Job, JobState } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import { readPartMeta } from './shard-files.js';
 import type { ShardJob, ShardResult } from './shard-job.js';
 
@@ -61,7 +61,7 @@ export async function checkRedis(url: string, timeoutMs = 5_000): Promise<void> 
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new ScaleOutError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactRedisUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new PipelineError('REDIS_UNREACHABLE', `cannot reach Redis at ${redactRedisUrl(url)}: ${(err as Error).message}`, { cause: err });
   } finally {
     client.disconnect();
   }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import { readPartMeta } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
 import { publishOnce, setupShardedRun } from './shard-setup.js';
@@ -20,7 +20,7 @@ export function parseShardArg(value: string): ShardIndex {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) {
-    throw new ScaleOutError('BAD_SHARD', `--shard ${JSON.stringify(value)}: expected i/N with 0 ≤ i < N, e.g. 0/8`);
+    throw new PipelineError('BAD_SHARD', `--shard ${JSON.stringify(value)}: expected i/N with 0 ≤ i < N, e.g. 0/8`);
   }
   return { index, count };
 }
@@ -39,7 +39,7 @@ export interface ShardRunResult extends ShardResult {
  */
 export async function runShard(options: ShardRunOptions, shard: ShardIndex): Promise<ShardRunResult> {
   if (!Number.isInteger(shard.index) || !Number.isInteger(shard.count) || shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
-    throw new ScaleOutError('BAD_SHARD', `shard ${shard.index}/${shard.count}: expected 0 ≤ i < N`);
+    throw new PipelineError('BAD_SHARD', `shard ${shard.index}/${shard.count}: expected 0 ≤ i < N`);
   }
   const out = path.resolve(options.out);
   const selectOut = path.join(out, '.oidstream', `shard-${shard.index}-of-${shard.count}`);

@@ -8,7 +8,7 @@ import { ParquetFileWriter, parquetColumns, readParquetRowsByKey, sniffImageForm
 import type { ColumnSpec } from '@oidstream/parquet-io';
 import { writeFileAtomic } from './atomic-write.js';
 import { parseModelSpecs } from './model-choice.js';
-import { ScaleOutError } from './scale-out-error.js';
+import { PipelineError } from './errors.js';
 import { partErrorsPath, partMetaPath, partPath, planPath } from './shard-files.js';
 import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
 import type { ShardSegment } from './shard-plan.js';
@@ -62,7 +62,7 @@ function shardImageSource(job: ShardJob, timings: ShardTimings): ImageSource {
         }
         if (source.unreadable.size) {
           const [id, why] = source.unreadable.entries().next().value as [string, string];
-          throw new ScaleOutError('SHARD_INPUT_CORRUPT', `${seg.path}: ${source.unreadable.size} image row(s) unreadable (first ${id}: ${why})`);
+          throw new PipelineError('SHARD_INPUT_CORRUPT', `${seg.path}: ${source.unreadable.size} image row(s) unreadable (first ${id}: ${why})`);
         }
       }
     },
@@ -82,7 +82,7 @@ async function* folderImages(seg: ShardSegment, wanted: ReadonlySet<string>, tim
     try {
       bytes = await readFile(path.join(seg.path, seg.files![i]));
     } catch (err) {
-      throw new ScaleOutError('SHARD_INPUT_CORRUPT', `cannot read ${path.join(seg.path, seg.files![i])}: ${(err as Error).message}`, { cause: err });
+      throw new PipelineError('SHARD_INPUT_CORRUPT', `cannot read ${path.join(seg.path, seg.files![i])}: ${(err as Error).message}`, { cause: err });
     }
     timings.read += performance.now() - t;
     if (!sniffImageFormat(bytes)) continue;
@@ -102,7 +102,7 @@ async function checkCurrentPlan(job: ShardJob): Promise<void> {
     current = undefined; // no plan file (processShard called directly): nothing to protect
   }
   if (current !== undefined && current !== job.planId) {
-    throw new ScaleOutError('PLAN_MISMATCH', `shard ${job.shard.id} belongs to plan ${job.planId}, but ${job.out} now holds plan ${current}: not written`);
+    throw new PipelineError('PLAN_MISMATCH', `shard ${job.shard.id} belongs to plan ${job.planId}, but ${job.out} now holds plan ${current}: not written`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { collect, numberIn } from '../cli-values.js';
-import { DownloadError } from '../download-error.js';
+import { PipelineError } from '../errors.js';
 import { imageRefsFromBoxes, imageRefsFromSelection, readIdList } from '../download-refs.js';
 import { SELECT_DEFAULTS } from '../stages/select.js';
 import { progressReporter } from '../download-progress.js';
@@ -35,7 +35,7 @@ interface DownloadFlags {
 
 function int(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min) throw new DownloadError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || n < min) throw new PipelineError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got "${value}"`);
   return n;
 }
 
@@ -68,7 +68,7 @@ export function registerDownload(program: Command): void {
     .option('--json', 'progress as one JSON line per event on stderr, summary as JSON on stdout')
     .action(async (flags: DownloadFlags) => {
       const sources = [flags.ids, flags.boxes].filter(Boolean).length;
-      if (sources > 1) throw new DownloadError('BAD_OPTION', 'give at most one of --ids and --boxes');
+      if (sources > 1) throw new PipelineError('BAD_OPTION', 'give at most one of --ids and --boxes');
       let images: Iterable<ImageRef> | AsyncIterable<ImageRef>;
       if (flags.ids) images = await readIdList(flags.ids);
       else if (flags.boxes) images = imageRefsFromBoxes(flags.boxes);
@@ -85,7 +85,7 @@ export function registerDownload(program: Command): void {
           excludeTruncated: flags.excludeTruncated,
           excludeInside: flags.excludeInside,
         });
-      } else throw new DownloadError('BAD_OPTION', 'say which images to fetch: --data <dir> (runs the selection), --boxes <boxes.parquet> or --ids <file>');
+      } else throw new PipelineError('BAD_OPTION', 'say which images to fetch: --data <dir> (runs the selection), --boxes <boxes.parquet> or --ids <file>');
       const summary = await downloadImages({
         images,
         out: flags.out,

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { resolveRedisUrl } from '../redis-url.js';
-import { ScaleOutError } from '../scale-out-error.js';
+import { PipelineError } from '../errors.js';
 import { QUEUE_DEFAULTS, runWorker, waitForRedis } from '../shard-queue.js';
 import type { WorkerEvent } from '../shard-queue.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new ScaleOutError('BAD_SHARD', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 1) throw new PipelineError('BAD_SHARD', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
     return n;
   };
 }
@@ -79,7 +79,7 @@ export function registerWorker(program: Command): void {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (result.failed > 0) {
-        throw new ScaleOutError('SHARDS_FAILED', `${result.failed} shard(s) failed after all attempts (see "oidstream status --out OUT")`);
+        throw new PipelineError('SHARDS_FAILED', `${result.failed} shard(s) failed after all attempts (see "oidstream status --out OUT")`);
       }
     });
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DownloadError } from '../download-error.js';
+import { PipelineError } from '../errors.js';
 import { DownloadErrorLog, readErrorLog } from '../download-error-log.js';
 import type { DownloadErrorRecord } from '../download-error-log.js';
 import { PartStore } from '../download-parts.js';
@@ -87,11 +87,11 @@ export interface DownloadSummary {
 }
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new DownloadError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) throw new PipelineError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
   return value;
 }
 function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new DownloadError('BAD_OPTION', `${name} must be a number ≥ 0, got ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new PipelineError('BAD_OPTION', `${name} must be a number ≥ 0, got ${value}`);
   return value;
 }
 
@@ -119,14 +119,14 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   positiveInt('partBytes', o.partBytes);
   positiveInt('partRows', o.partRows);
   positiveInt('unreachableAfter', o.unreachableAfter);
-  if (!o.out) throw new DownloadError('BAD_OPTION', 'an output file (--out) is required');
+  if (!o.out) throw new PipelineError('BAD_OPTION', 'an output file (--out) is required');
   const started = Date.now();
 
   const refs = await collect(options.images);
   const wanted = new Set(refs.map((r) => r.ImageID));
   const metaFiles = o.imageMetaFiles ?? (o.data ? await findImageMetaFiles(o.data) : []);
   if (source !== 's3' && metaFiles.length === 0 && wanted.size > 0) {
-    throw new DownloadError('NO_URL', `--source ${source} needs <split>-images-with-rotation.csv (none found${o.data ? ` in ${o.data}` : ''})`);
+    throw new PipelineError('NO_URL', `--source ${source} needs <split>-images-with-rotation.csv (none found${o.data ? ` in ${o.data}` : ''})`);
   }
   const meta = await readImageMeta(metaFiles, wanted);
   let withSubsets = refs;
@@ -229,7 +229,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
           time: new Date().toISOString(),
         });
         if (networkFailures >= o.unreachableAfter) {
-          throw new DownloadError(
+          throw new PipelineError(
             'UNREACHABLE',
             `the first ${networkFailures} images all failed to connect (${result.detail}); check --base-url and the network, then rerun (nothing fetched is lost)`,
           );
