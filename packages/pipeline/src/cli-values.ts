@@ -17,4 +17,4 @@ export function numberIn(flag: string, v: string | undefined, min: number, max: 
   return n;
 }
 
-export const collect = (v: string, acc: string[]): string[] => [...acc, v];
+export const collect = (v: string, acc: string[] = []): string[] => [...acc, v];

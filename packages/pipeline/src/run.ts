@@ -25,8 +25,8 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
   out: string;
   /** `name=source` (dir | model.json | URL | .h5). None → hosted MobileNet if reachable, else classify is skipped. */
   models?: string[];
-  classes?: string;
-  under?: string;
+  classes?: string | readonly string[];
+  under?: string | readonly string[];
   minConfidence?: number;
   excludeGroupOf?: boolean;
   excludeDepiction?: boolean;

@@ -18,8 +18,8 @@ export interface ShardRunOptions {
   data: string;
   out: string;
   models?: string[];
-  classes?: string;
-  under?: string;
+  classes?: string | readonly string[];
+  under?: string | readonly string[];
   minConfidence?: number;
   excludeGroupOf?: boolean;
   excludeDepiction?: boolean;

@@ -1,23 +1,13 @@
 import type { Command } from 'commander';
-import { collect, numberIn } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
 import { imageRefsFromBoxes, imageRefsFromSelection, readIdList } from '../download-refs.js';
-import { SELECT_DEFAULTS } from '../stages/select.js';
+import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
 import { progressReporter } from '../download-progress.js';
 import { DOWNLOAD_DEFAULTS, downloadImages } from '../stages/download.js';
 import type { ImageRef } from '../download-plan.js';
 
-interface DownloadFlags {
+interface DownloadFlags extends SelectionFlags {
   data?: string;
-  classes?: string[];
-  under?: string[];
-  minConfidence?: string;
-  minBoxSize?: string;
-  excludeGroupOf?: boolean;
-  excludeDepiction?: boolean;
-  excludeOccluded?: boolean;
-  excludeTruncated?: boolean;
-  excludeInside?: boolean;
   out: string;
   ids?: string;
   boxes?: string;
@@ -40,20 +30,12 @@ function int(flag: string, value: string, min: number): number {
 }
 
 export function registerDownload(program: Command): void {
-  program
+  const cmd = program
     .command('download')
     .description('Fetch the selected images (Open Images S3, OriginalURL or thumbnails) into images.parquet: retries, verification, resumable')
     .requiredOption('--out <images.parquet>', 'output Parquet file; download-errors.jsonl is written beside it')
-    .option('--data <dir>', 'OID data dir: runs the selection on it (unless --boxes/--ids), and reads its images-with-rotation CSVs (URLs, MD5, Rotation, License, Author)')
-    .option('--classes <names>', 'selection: display names or MIDs, comma-separated; repeatable (default: the six big cats)', collect)
-    .option('--under <name>', 'selection: every class below this one in the hierarchy; repeatable', collect)
-    .option('--min-confidence <p>', `selection: keep image labels with Confidence > p (default ${SELECT_DEFAULTS.minConfidence})`)
-    .option('--exclude-group-of', 'selection: drop boxes with IsGroupOf = 1')
-    .option('--exclude-depiction', 'selection: drop boxes with IsDepiction = 1')
-    .option('--exclude-occluded', 'selection: drop boxes with IsOccluded = 1')
-    .option('--exclude-truncated', 'selection: drop boxes with IsTruncated = 1')
-    .option('--exclude-inside', 'selection: drop boxes with IsInside = 1')
-    .option('--min-box-size <f>', 'selection: drop boxes narrower or lower than this fraction of the image (0–1)')
+    .option('--data <dir>', 'OID data dir: runs the selection on it (unless --boxes/--ids), and reads its images-with-rotation CSVs (URLs, MD5, Rotation, License, Author)');
+  addSelectionOptions(cmd)
     .option('--boxes <boxes.parquet>', 'instead of selecting: the images of this select output')
     .option('--ids <file>', 'instead of selecting: the ImageIDs in this file (one per line, optionally "split/ImageID" or "ImageID,split")')
     .option('--source <s3|original|thumbnail>', 'where to fetch from', DOWNLOAD_DEFAULTS.source)
@@ -73,18 +55,7 @@ export function registerDownload(program: Command): void {
       if (flags.ids) images = await readIdList(flags.ids);
       else if (flags.boxes) images = imageRefsFromBoxes(flags.boxes);
       else if (flags.data) {
-        images = imageRefsFromSelection({
-          data: flags.data,
-          classes: flags.classes,
-          under: flags.under,
-          minConfidence: numberIn('--min-confidence', flags.minConfidence, 0, 1),
-          minBoxSize: numberIn('--min-box-size', flags.minBoxSize, 0, 1),
-          excludeGroupOf: flags.excludeGroupOf,
-          excludeDepiction: flags.excludeDepiction,
-          excludeOccluded: flags.excludeOccluded,
-          excludeTruncated: flags.excludeTruncated,
-          excludeInside: flags.excludeInside,
-        });
+        images = imageRefsFromSelection({ data: flags.data, ...selectionOptions(flags) });
       } else throw new PipelineError('BAD_OPTION', 'say which images to fetch: --data <dir> (runs the selection), --boxes <boxes.parquet> or --ids <file>');
       const summary = await downloadImages({
         images,

@@ -167,8 +167,8 @@ describe('chips on bad inputs: every box gives a chip or one clear error record'
     expect(lines[2]).toMatch(/\[NOT_PARQUET\]/);
     expect(lines[3]).toMatch(/\[READ_FAILED\]/);
     expect(lines[4]).toMatch(/\[NO_IMAGES_DIR\]/);
-    expect(lines[5]).toMatch(/--quality must be a number.*\[BAD_OPTION\]/);
-    expect(lines[6]).toMatch(/quality must be an integer 1–100.*\[BAD_OPTIONS\]/);
+    expect(lines[5]).toMatch(/--quality must be a number from 1 to 100, got "high".*\[BAD_OPTION\]/);
+    expect(lines[6]).toMatch(/--quality must be a number from 1 to 100, got "0".*\[BAD_OPTION\]/);
     for (const o of ['o1', 'o2', 'o3', 'o4', 'o5', 'o6']) {
       const d = path.join(bad, o);
       expect(existsSync(path.join(d, 'chips.parquet'))).toBe(false);

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { ChipOptions } from '@oidstream/chip-extract';
+import { collect, numberIn, positiveInt } from './cli-values.js';
+import { SELECT_DEFAULTS, type SelectOptions } from './stages/select.js';
+
+/** The selection flags, as every command that selects (select, download, run, enqueue) spells them. */
+export interface SelectionFlags {
+  classes?: string[];
+  under?: string[];
+  minConfidence?: string;
+  minBoxSize?: string;
+  excludeGroupOf?: boolean;
+  excludeDepiction?: boolean;
+  excludeOccluded?: boolean;
+  excludeTruncated?: boolean;
+  excludeInside?: boolean;
+}
+
+export type SelectionOptions = Pick<SelectOptions, 'classes' | 'under' | 'minConfidence' | 'minBoxSize' | 'excludeGroupOf' | 'excludeDepiction' | 'excludeOccluded' | 'excludeTruncated' | 'excludeInside'>;
+
+export function addSelectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--classes <names>', 'display names or MIDs, comma-separated; repeatable (default: the six big cats)', collect)
+    .option('--under <name>', 'every class below this one in the hierarchy; repeatable', collect)
+    .option('--min-confidence <p>', `keep image labels with Confidence > p (default ${SELECT_DEFAULTS.minConfidence})`)
+    .option('--exclude-group-of', 'drop boxes with IsGroupOf = 1')
+    .option('--exclude-depiction', 'drop boxes with IsDepiction = 1')
+    .option('--exclude-occluded', 'drop boxes with IsOccluded = 1')
+    .option('--exclude-truncated', 'drop boxes with IsTruncated = 1')
+    .option('--exclude-inside', 'drop boxes with IsInside = 1')
+    .option('--min-box-size <f>', 'drop boxes narrower or lower than this fraction of the image (0–1)');
+}
+
+export function selectionOptions(f: SelectionFlags): SelectionOptions {
+  return {
+    classes: f.classes, under: f.under,
+    minConfidence: numberIn('--min-confidence', f.minConfidence, 0, 1), minBoxSize: numberIn('--min-box-size', f.minBoxSize, 0, 1),
+    excludeGroupOf: f.excludeGroupOf, excludeDepiction: f.excludeDepiction, excludeOccluded: f.excludeOccluded,
+    excludeTruncated: f.excludeTruncated, excludeInside: f.excludeInside,
+  };
+}
+
+/** The chip flags, as chips, run and enqueue spell them. */
+export interface ChipFlags {
+  quality?: string;
+  padding?: string;
+  square?: boolean;
+  maxSide?: string;
+  minChipSize?: string;
+  chipFiles: boolean;
+}
+
+export function addChipOptions(cmd: Command): Command {
+  return cmd
+    .option('--quality <n>', 'chip JPEG quality 1–100 (default 90)')
+    .option('--padding <pct>', 'grow each box by this % of its size (default 0)')
+    .option('--square', 'square chips')
+    .option('--max-side <px>', 'scale chips down to this longest side')
+    .option('--min-chip-size <px>', 'boxes smaller than this many pixels become errors (default 1)')
+    .option('--no-chip-files', 'do not write chips/<DisplayName>/<chip_id>.jpg files');
+}
+
+export function chipOptions(f: ChipFlags): Pick<ChipOptions, 'quality' | 'padding' | 'square' | 'maxSide' | 'minBoxSize'> & { chipFiles: boolean } {
+  return {
+    quality: numberIn('--quality', f.quality, 1, 100), padding: numberIn('--padding', f.padding, 0, 1000), square: f.square,
+    maxSide: positiveInt('--max-side', f.maxSide), minBoxSize: positiveInt('--min-chip-size', f.minChipSize), chipFiles: f.chipFiles,
+  };
+}
