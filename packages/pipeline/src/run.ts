@@ -17,24 +17,14 @@ import { RUN_FILES, runPath } from './run-files.js';
 import { imageRefsFromBoxes } from './download-refs.js';
 import { downloadImages } from './stages/download.js';
 import { packStage } from './stages/pack.js';
-import { selectStage } from './stages/select.js';
+import { selectStage, type SelectionOptions } from './stages/select.js';
 
 /** Options of `oidstream run`: every stage's options in one object; defaults in RUN_DEFAULTS. */
-export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'> {
+export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'>, SelectionOptions {
   data: string;
   out: string;
   /** `name=source` (dir | model.json | URL | .h5). None → hosted MobileNet if reachable, else classify is skipped. */
   models?: string[];
-  classes?: string | readonly string[];
-  under?: string | readonly string[];
-  minConfidence?: number;
-  excludeGroupOf?: boolean;
-  excludeDepiction?: boolean;
-  excludeOccluded?: boolean;
-  excludeTruncated?: boolean;
-  excludeInside?: boolean;
-  /** select: minimum normalised box side. */
-  minBoxSize?: number;
   /** chips: boxes smaller than this many pixels become errors. */
   minChipSize?: number;
   chipFiles?: boolean;

@@ -1,45 +1,22 @@
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendChoice } from '@oidstream/keras-models';
 import { inspectDataDir } from './data-dir.js';
 import { chooseModels } from './model-choice.js';
 import type { ModelChoice } from './model-choice.js';
 import { planRun } from './shard-enqueue.js';
 import type { PlannedRun } from './shard-enqueue.js';
 import type { ShardPlanRecord } from './shard-files.js';
-import { selectStage } from './stages/select.js';
+import type { RunOptions } from './run.js';
+import { selectStage, type SelectionOptions } from './stages/select.js';
 
 /**
  * The options of a sharded run: the same names (and meaning) as `oidstream run`'s RunOptions, so the run command
  * can hand its options object over unchanged.
  */
-export interface ShardRunOptions {
-  data: string;
-  out: string;
-  models?: string[];
-  classes?: string | readonly string[];
-  under?: string | readonly string[];
-  minConfidence?: number;
-  excludeGroupOf?: boolean;
-  excludeDepiction?: boolean;
-  excludeOccluded?: boolean;
-  excludeTruncated?: boolean;
-  excludeInside?: boolean;
-  minBoxSize?: number;
-  quality?: number;
-  padding?: number;
-  square?: boolean;
-  maxSide?: number;
-  minChipSize?: number;
-  chipFiles?: boolean;
-  backend?: BackendChoice;
-  batchSize?: number;
-  threads?: number;
-  force?: boolean;
-  probeNetwork?: boolean;
-  onWarning?: (message: string) => void;
-}
+export type ShardRunOptions = Pick<RunOptions,
+  | 'data' | 'out' | 'models' | keyof SelectionOptions | 'quality' | 'padding' | 'square' | 'maxSide' | 'minChipSize' | 'chipFiles'
+  | 'backend' | 'batchSize' | 'threads' | 'force' | 'probeNetwork' | 'onWarning'>;
 
 export interface ShardSetup {
   mode: ShardPlanRecord['mode'];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ChipOptions } from '@oidstream/chip-extract';
 import { collect, numberIn, positiveInt } from './cli-values.js';
-import { SELECT_DEFAULTS, type SelectOptions } from './stages/select.js';
+import { SELECT_DEFAULTS, type SelectionOptions } from './stages/select.js';
 
 /** The selection flags, as every command that selects (select, download, run, enqueue) spells them. */
 export interface SelectionFlags {
@@ -15,8 +15,6 @@ export interface SelectionFlags {
   excludeTruncated?: boolean;
   excludeInside?: boolean;
 }
-
-export type SelectionOptions = Pick<SelectOptions, 'classes' | 'under' | 'minConfidence' | 'minBoxSize' | 'excludeGroupOf' | 'excludeDepiction' | 'excludeOccluded' | 'excludeTruncated' | 'excludeInside'>;
 
 export function addSelectionOptions(cmd: Command): Command {
   return cmd

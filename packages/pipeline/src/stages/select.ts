@@ -58,6 +58,9 @@ export interface SelectOptions {
   onProgress?: (p: SelectProgress) => void;
 }
 
+/** The options that decide which boxes are selected (as opposed to how the scan runs). */
+export type SelectionOptions = Pick<SelectOptions, 'classes' | 'under' | 'minConfidence' | 'minBoxSize' | 'excludeGroupOf' | 'excludeDepiction' | 'excludeOccluded' | 'excludeTruncated' | 'excludeInside'>;
+
 export interface SelectProgress {
   phase: 'labels' | 'boxes';
   file: string;
