@@ -1,6 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
 import { ParquetFileWriter, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
+import { writeAtomic } from './atomic-write.js';
 
 /**
  * Concatenate Parquet part files (same columns) into one file, row group by row group: memory stays at one row
@@ -21,10 +21,8 @@ export async function mergeParquetParts(parts: readonly string[], out: string, c
 
 /** Concatenate text files (errors.jsonl parts) into `out`, atomically; missing parts count as empty. */
 export async function mergeTextParts(parts: readonly string[], out: string): Promise<number> {
-  const tmp = `${out}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
   let bytes = 0;
-  try {
+  await writeAtomic(out, async (fh) => {
     for (const part of parts) {
       if (!existsSync(part)) continue;
       for await (const chunk of createReadStream(part)) {
@@ -32,13 +30,6 @@ export async function mergeTextParts(parts: readonly string[], out: string): Pro
         bytes += (chunk as Buffer).length;
       }
     }
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, out);
+  });
   return bytes;
 }

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 import type { BackendChoice } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
+import { writeAtomic } from './atomic-write.js';
 import { chipsInParts } from './chips-parts.js';
 import { classifyInParts, removeParts } from './classify-parts.js';
 import { inspectDataDir, type DataDirLayout } from './data-dir.js';
@@ -200,24 +200,15 @@ function noteSlowest(record: RunRecord, stage: string, parts: { part: string; ms
 async function mergedRotationCsv(layout: DataDirLayout, out: string): Promise<string | undefined> {
   if (layout.rotationCsvs.length <= 1) return layout.rotationCsvs[0];
   const file = path.join(out, RUN_FILES.work, 'images-with-rotation.csv');
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeAtomic(file, async (fh) => {
     for (const [i, csv] of layout.rotationCsvs.entries()) {
-      let first = true;
+      let header = true;
       for await (const line of createInterface({ input: createReadStream(csv, 'utf8'), crlfDelay: Infinity })) {
-        if (first && i > 0) {
-          first = false;
-          continue; // header of a later file
-        }
-        first = false;
-        if (line !== '') await fh.write(line + '\n');
+        const skip = header && i > 0; // the header of a later file
+        header = false;
+        if (!skip && line !== '') await fh.write(line + '\n');
       }
     }
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  });
   return file;
 }
