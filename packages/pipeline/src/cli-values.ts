@@ -17,4 +17,11 @@ export function numberIn(flag: string, v: string | undefined, min: number, max: 
   return n;
 }
 
+/** A whole number ≥ min, written as plain digits (no sign, exponent or decimal point). */
+export function integerAtLeast(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new PipelineError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 export const collect = (v: string, acc: string[] = []): string[] => [...acc, v];

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collect } from '../cli-values.js';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 
 interface ClassesFlags {
@@ -8,7 +9,6 @@ interface ClassesFlags {
   json?: boolean;
 }
 
-const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
 
 export function registerClasses(program: Command): void {
   program

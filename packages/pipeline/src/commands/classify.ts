@@ -1,18 +1,10 @@
 import type { Command } from 'commander';
 import { BACKEND_ORDER, PREPROCESS_MODES, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models';
+import { collect, positiveInt } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
 import { parseModelSpecs } from '../model-choice.js';
 import { cliProgressSink, Progress } from '../progress.js';
 import { classifyStage } from '../stages/classify.js';
-
-const collect = (v: string, acc: string[]) => [...acc, v];
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new PipelineError('BAD_OPTION', `${flag} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
 
 export function registerClassify(program: Command): void {
   program

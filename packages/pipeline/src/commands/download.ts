@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { integerAtLeast } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
 import { imageRefsFromBoxes, imageRefsFromSelection, readIdList } from '../download-refs.js';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
@@ -21,12 +22,6 @@ interface DownloadFlags extends SelectionFlags {
   partBytes: string;
   retryMissing?: boolean;
   json?: boolean;
-}
-
-function int(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min) throw new PipelineError('BAD_OPTION', `${flag} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
 }
 
 export function registerDownload(program: Command): void {
@@ -63,12 +58,12 @@ export function registerDownload(program: Command): void {
         data: flags.data,
         source: flags.source,
         baseUrl: flags.baseUrl,
-        concurrency: int('--concurrency', flags.concurrency, 1),
-        timeoutMs: int('--timeout', flags.timeout, 1),
-        retries: int('--retries', flags.retries, 0),
-        backoffMs: int('--backoff', flags.backoff, 0),
-        maxBytes: int('--max-bytes', flags.maxBytes, 1),
-        partBytes: int('--part-bytes', flags.partBytes, 1),
+        concurrency: integerAtLeast('--concurrency', flags.concurrency, 1),
+        timeoutMs: integerAtLeast('--timeout', flags.timeout, 1),
+        retries: integerAtLeast('--retries', flags.retries, 0),
+        backoffMs: integerAtLeast('--backoff', flags.backoff, 0),
+        maxBytes: integerAtLeast('--max-bytes', flags.maxBytes, 1),
+        partBytes: integerAtLeast('--part-bytes', flags.partBytes, 1),
         retryMissing: Boolean(flags.retryMissing),
         onProgress: progressReporter({ json: Boolean(flags.json) }),
       });
