@@ -4,6 +4,7 @@ export type { ColumnSpec, ColumnType } from './column-spec.js';
 export type { WriteOptions, ReadOptions } from './options.js';
 export { WRITE_DEFAULTS } from './options.js';
 export { ParquetFileWriter } from './parquet-file-writer.js';
+export type { WriterCheckpoint } from './writer-checkpoint.js';
 export { writeParquet } from './write-parquet.js';
 export { readParquetRows, parquetInfo, parquetColumns } from './read-rows.js';
 export type { ParquetRow } from './read-rows.js';
@@ -22,7 +23,7 @@ export {
 } from './arrow.js';
 export { packImages, IMAGE_COLUMNS } from './pack.js';
 export type { PackOptions, PackResult, PackSkip } from './pack.js';
-export { readRotationCsv } from './rotation-csv.js';
+export { readRotationCsv, readRotationCsvs } from './rotation-csv.js';
 export type { RotationInfo } from './rotation-csv.js';
 export { sniffImageFormat, isValidImageId } from './image-bytes.js';
 export type { ImageFormat } from './image-bytes.js';

@@ -54,6 +54,25 @@ describe('packImages', () => {
     expect(readdirSync(path.dirname(out))).toEqual(['images.parquet']);
   });
 
+  it('takes one rotation CSV per split', async () => {
+    const imgs = path.join(dir, 'imgs-splits');
+    mkdirSync(imgs);
+    writeFileSync(path.join(imgs, '000000000000000a.jpg'), jpegLike(1));
+    writeFileSync(path.join(imgs, '000000000000000b.jpg'), jpegLike(2));
+    const train = path.join(dir, 'train-images-boxable-with-rotation.csv');
+    const val = path.join(dir, 'validation-images-with-rotation-2.csv');
+    writeFileSync(train, 'ImageID,Subset,Rotation\n000000000000000a,train,270\n');
+    writeFileSync(val, 'ImageID,Subset,Rotation\n000000000000000b,validation,180\n');
+    const out = path.join(dir, 'splits.parquet');
+    const res = await packImages({ imagesDir: imgs, rotationCsv: [train, val], out });
+    expect(res.withRotationInfo).toBe(2);
+    const rows = await collect(readParquetRows(out, { columns: ['ImageID', 'Subset', 'Rotation'] }));
+    expect(rows).toEqual([
+      { ImageID: '000000000000000a', Subset: 'train', Rotation: 270 },
+      { ImageID: '000000000000000b', Subset: 'validation', Rotation: 180 },
+    ]);
+  });
+
   it('missing folder and bad rotation CSV are coded errors', async () => {
     await expect(packImages({ imagesDir: path.join(dir, 'nope'), out: path.join(dir, 'x.parquet') })).rejects.toMatchObject({ code: 'NO_IMAGES_DIR' });
     const imgs = path.join(dir, 'imgs2');

@@ -5,7 +5,7 @@ import { ParquetIoError } from './errors.js';
 import { isValidImageId, sniffImageFormat } from './image-bytes.js';
 import type { WriteOptions } from './options.js';
 import { ParquetFileWriter } from './parquet-file-writer.js';
-import { readRotationCsv } from './rotation-csv.js';
+import { readRotationCsvs } from './rotation-csv.js';
 
 const READ_AHEAD = 8;
 
@@ -22,8 +22,8 @@ export interface PackOptions {
   imagesDir: string;
   /** Output images.parquet. */
   out: string;
-  /** OID `*-images-with-rotation.csv`: fills Subset and Rotation. */
-  rotationCsv?: string;
+  /** OID `*-images-with-rotation.csv` files (one per split): fill Subset and Rotation. */
+  rotationCsv?: string | readonly string[];
   /** Called for every file that is not packed. */
   onSkip?: (skip: PackSkip) => void;
   /** Called after each candidate file (packed or skipped) with files done and the total. */
@@ -81,7 +81,7 @@ export async function packImages(options: PackOptions): Promise<PackResult> {
     seen.set(id, file);
     candidates.push({ file, id });
   }
-  const rotation = options.rotationCsv ? await readRotationCsv(options.rotationCsv, new Set(seen.keys())) : undefined;
+  const rotation = options.rotationCsv ? await readRotationCsvs(options.rotationCsv, new Set(seen.keys())) : undefined;
 
   const writer = ParquetFileWriter.open(options.out, IMAGE_COLUMNS, options.write);
   let packed = 0;

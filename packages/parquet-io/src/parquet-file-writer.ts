@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
@@ -7,6 +7,7 @@ import { coerceValue, estimateSize, schemaFromColumns, validateColumns } from '.
 import type { ColumnSpec } from './column-spec.js';
 import { ParquetIoError } from './errors.js';
 import { FileSink } from './file-sink.js';
+import { restoreWriterState, saveWriterState, type WriterCheckpoint } from './writer-checkpoint.js';
 import { WRITE_DEFAULTS } from './options.js';
 import type { WriteOptions } from './options.js';
 
@@ -28,7 +29,7 @@ export class ParquetFileWriter {
   private totalRows = 0;
   private state: 'open' | 'finished' | 'aborted' = 'open';
 
-  private constructor(filePath: string, columns: readonly ColumnSpec[], options: WriteOptions) {
+  private constructor(filePath: string, columns: readonly ColumnSpec[], options: WriteOptions, from?: WriterCheckpoint) {
     validateColumns(columns);
     this.opts = {
       rowGroupRows: options.rowGroupRows ?? WRITE_DEFAULTS.rowGroupRows,
@@ -43,8 +44,8 @@ export class ParquetFileWriter {
     this.path = path.resolve(filePath);
     this.columns = columns.map((c) => ({ ...c }));
     mkdirSync(path.dirname(this.path), { recursive: true });
-    this.tempPath = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    this.sink = new FileSink(this.tempPath);
+    this.tempPath = from?.tempPath ?? `${this.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.sink = new FileSink(this.tempPath, from?.bytes);
     const kvMetadata = options.metadata
       ? Object.entries(options.metadata).map(([key, value]) => ({ key, value }))
       : undefined;
@@ -56,11 +57,42 @@ export class ParquetFileWriter {
       createdBy: 'oidstream parquet-io',
     });
     this.buffers = this.columns.map(() => []);
+    if (from) {
+      this.sink.rewind();
+      restoreWriterState(this.writer, from.state);
+      this.totalRows = from.rows;
+    }
   }
 
   /** Open a writer on a temp file beside `path` (parent directories are created). Synchronous. */
   static open(filePath: string, columns: readonly ColumnSpec[], options: WriteOptions = {}): ParquetFileWriter {
     return new ParquetFileWriter(filePath, columns, options);
+  }
+
+  /**
+   * Go on with a file that a crashed process checkpointed: its temp file is truncated to the checkpoint and the
+   * rows after it are gone. Throws WRITER_CLOSED when the temp file is missing or shorter than the checkpoint.
+   */
+  static resume(filePath: string, columns: readonly ColumnSpec[], checkpoint: WriterCheckpoint, options: WriteOptions = {}): ParquetFileWriter {
+    let size = -1;
+    try {
+      size = statSync(checkpoint.tempPath).size;
+    } catch {
+      // missing: refused below
+    }
+    if (size < checkpoint.bytes) throw new ParquetIoError('WRITER_CLOSED', `cannot resume ${filePath}: ${checkpoint.tempPath} is missing or shorter than its checkpoint`);
+    return new ParquetFileWriter(filePath, columns, options, checkpoint);
+  }
+
+  /**
+   * Close the current row group and sync the file: the returned checkpoint (JSON-safe) lets `resume` continue
+   * from exactly here. Costs a row group boundary, so call it at the end of a unit of work, not per row.
+   */
+  checkpoint(): WriterCheckpoint {
+    if (this.state !== 'open') throw new ParquetIoError('WRITER_CLOSED', `writer for ${this.path} is ${this.state}`);
+    this.flushGroup();
+    this.sink.sync();
+    return { tempPath: this.tempPath, bytes: this.sink.written, rows: this.totalRows, state: saveWriterState(this.writer) };
   }
 
   /** Rows written so far (buffered included). */
@@ -72,12 +104,12 @@ export class ParquetFileWriter {
    * Append one row (missing keys are null). Values are validated against the column spec: a bad
    * value throws a coded ParquetIoError and the row is not added.
    */
-  write(row: Record<string, unknown>): void {
+  write(row: object): void {
     if (this.state !== 'open') throw new ParquetIoError('WRITER_CLOSED', `writer for ${this.path} is ${this.state}`);
     const values = new Array<unknown>(this.columns.length);
     let bytes = 0;
     for (let i = 0; i < this.columns.length; i++) {
-      const v = coerceValue(this.columns[i], row[this.columns[i].name]);
+      const v = coerceValue(this.columns[i], (row as Record<string, unknown>)[this.columns[i].name]);
       values[i] = v;
       bytes += estimateSize(v);
     }

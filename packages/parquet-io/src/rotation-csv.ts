@@ -49,3 +49,11 @@ export async function readRotationCsv(filePath: string, wanted?: ReadonlySet<str
   if (!header) throw new ParquetIoError('BAD_ROTATION_CSV', `${filePath} is empty`);
   return out;
 }
+
+/** Several rotation CSVs (OID ships one per split) into one map; a later file's row for the same ImageID wins. */
+export async function readRotationCsvs(files: string | readonly string[], wanted?: ReadonlySet<string>): Promise<Map<string, RotationInfo>> {
+  const list = typeof files === 'string' ? [files] : files;
+  const out = new Map<string, RotationInfo>();
+  for (const f of list) for (const [id, info] of await readRotationCsv(f, wanted)) out.set(id, info);
+  return out;
+}
