@@ -1,8 +1,8 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { boxToRegion } from './box-region.js';
 import { chipRelativePath } from './chip-path.js';
 import type { ChipErrorCode } from './errors.js';
-import type { ResolvedChipOptions } from './options.js';
+import { inputSizeKey, type ResolvedChipOptions } from './options.js';
 import type { BoxRow, ChipError, ChipRecord, ChipResult } from './records.js';
 
 /** One box to cut, with its stable index within its image. */
@@ -137,9 +137,16 @@ async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number
 async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipRecord> {
   let p = pipeline;
   if (angle) p = p.rotate(angle);
-  if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-  const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
-  return {
+  // the upright chip pixels once; the JPEG and every model input are made from them (same bytes with or without models)
+  const { data: px, info: pi } = await p.raw().toBuffer({ resolveWithObject: true });
+  const raw = { raw: { width: pi.width, height: pi.height, channels: pi.channels } } as const;
+  let jpeg = sharp(px, raw);
+  if (o.maxSide > 0) jpeg = jpeg.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
+  const [{ data, info }, pixels] = await Promise.all([
+    jpeg.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true }),
+    modelInputs(px, raw, o.modelInputs),
+  ]);
+  const chip: ChipRecord = {
     kind: 'chip',
     box,
     chip_id: `${imageId}_${n}`,
@@ -148,4 +155,22 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
     chip_height: info.height,
     chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
   };
+  if (pixels) chip.pixels = pixels;
+  return chip;
+}
+
+/** The chip stretched to each model input size (as Keras `load_img(target_size)`, nearest), RGB. */
+async function modelInputs(px: Buffer, raw: SharpOptions, sizes: ResolvedChipOptions['modelInputs']): Promise<Record<string, Uint8Array> | undefined> {
+  if (!sizes.length) return undefined;
+  const out: Record<string, Uint8Array> = {};
+  await Promise.all(
+    sizes.map(async ([h, w]) => {
+      const key = inputSizeKey([h, w]);
+      if (out[key]) return;
+      const { data, info } = await sharp(px, raw).resize(w, h, { fit: 'fill', kernel: 'nearest' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`model input has ${info.channels} channels`);
+      out[key] = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }),
+  );
+  return out;
 }

@@ -24,9 +24,17 @@ export interface ChipOptions {
    * (default 24 M ≈ 72 MB raw): then each box gets its own streaming decode, so memory stays bounded.
    */
   rawDecodeMaxPixels?: number;
+  /**
+   * Model input sizes [height, width]: each chip also carries its pixels resized to each size (HWC RGB, `pixels`
+   * keyed `HxW`), made from the same decoded image, so a classifier never decodes the chip JPEG again (default none).
+   */
+  modelInputs?: ReadonlyArray<readonly [number, number]>;
 }
 
 export type ResolvedChipOptions = Required<ChipOptions>;
+
+/** Key of a model input size in `ChipRecord.pixels`. */
+export const inputSizeKey = (size: readonly [number, number]): string => `${size[0]}x${size[1]}`;
 
 export const CHIP_DEFAULTS: ResolvedChipOptions = {
   quality: 90,
@@ -39,6 +47,7 @@ export const CHIP_DEFAULTS: ResolvedChipOptions = {
   batchBoxes: 20_000,
   maxPixels: 100_000_000,
   rawDecodeMaxPixels: 24_000_000,
+  modelInputs: [],
 };
 
 function check(ok: boolean, message: string): void {
@@ -62,5 +71,9 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(Number.isInteger(o.batchBoxes) && o.batchBoxes >= 1, `batchBoxes must be ≥ 1, got ${o.batchBoxes}`);
   check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
   check(Number.isFinite(o.rawDecodeMaxPixels) && o.rawDecodeMaxPixels >= 0, `rawDecodeMaxPixels must be ≥ 0, got ${o.rawDecodeMaxPixels}`);
+  check(
+    Array.isArray(o.modelInputs) && o.modelInputs.every((s) => Array.isArray(s) && s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)),
+    'modelInputs must be a list of [height, width] sizes in pixels',
+  );
   return o;
 }

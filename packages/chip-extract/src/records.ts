@@ -23,6 +23,8 @@ export interface ChipRecord {
   chip_height: number;
   /** `chips/<DisplayName>/<chip_id>.jpg`, relative to the output folder. */
   chip_path: string;
+  /** With options.modelInputs: the chip's pixels resized to each model input size (HWC RGB uint8), keyed `HxW`. */
+  pixels?: Record<string, Uint8Array>;
 }
 
 export interface ChipError {

@@ -7,6 +7,7 @@ export type PipelineErrorCode =
   | 'DATA_DIR_INVALID'
   | 'NO_MODEL'
   | 'REPORT_INPUT_MISSING'
+  | 'RESUME_FAILED' // a checkpointed output's temp file is gone: the stage starts over
   | 'CHROMIUM_MISSING'
   // download
   | 'BAD_SOURCE' // --source is not s3|original|thumbnail

@@ -44,17 +44,17 @@ describe('ledger', () => {
     expect(fresh.resumed).toBe(false);
   });
 
-  it('tracks parts of a partitioned stage until the stage is merged', async () => {
+  it('keeps a partitioned stage\'s checkpoint (same key only) until the stage is recorded', async () => {
     const file = path.join(out, '.oidstream/ledger.json');
     const ledger = await Ledger.open(out, file, {}, false);
-    await writeFile(path.join(out, 'p0'), 'abc');
-    await ledger.markPart('chips', '0', ['p0'], 5, { chips: 2 });
-    expect(await ledger.finishedPart('chips', '0')).toBeDefined();
-    expect(await ledger.finishedPart('chips', '1')).toBeUndefined();
+    await ledger.saveCheckpoint('chips', { key: 'm1', partsDone: 2, partMs: [5, 6], counts: { chips: 2 }, outputs: { any: 1 } });
+    const again = await Ledger.open(out, file, {}, false);
+    expect(again.checkpoint('chips', 'm1')).toMatchObject({ partsDone: 2, partMs: [5, 6] });
+    expect(again.checkpoint('chips', 'm2')).toBeUndefined();
     await writeFile(path.join(out, 'chips.parquet'), 'abcdef');
-    await ledger.markStage('chips', ['chips.parquet'], 9);
-    expect(await ledger.finishedPart('chips', '0')).toBeUndefined();
-    expect(await ledger.finished('chips')).toBeDefined();
+    await again.markStage('chips', ['chips.parquet'], 9);
+    expect(again.checkpoint('chips', 'm1')).toBeUndefined();
+    expect(await again.finished('chips')).toBeDefined();
   });
 
   it('reuses a keyed stage only with the same key (classify: the same models)', async () => {

@@ -26,8 +26,17 @@ export interface LedgerFile {
   argsKey: string;
   args: Record<string, unknown>;
   stages: Record<string, LedgerEntry>;
-  /** finished parts of partitioned stages: stage → part key → entry */
-  parts: Record<string, Record<string, LedgerEntry>>;
+  /** stages under way: how far their outputs got (see runInParts) */
+  checkpoints: Record<string, StageCheckpoint>;
+}
+
+/** A partitioned stage under way: parts done, their times, and the durable state of its outputs after them. */
+export interface StageCheckpoint {
+  key?: string;
+  partsDone: number;
+  partMs: number[];
+  counts: Record<string, number>;
+  outputs: unknown;
 }
 
 /** Key of the arguments that change outputs (order-insensitive). */
@@ -56,17 +65,17 @@ export class Ledger {
     if (!force && existsSync(file)) {
       const prev = JSON.parse(await readFile(file, 'utf8')) as LedgerFile;
       // Nothing written yet (e.g. the last try stopped at a mistyped class name): other arguments simply start over.
-      const wroteSomething = Object.values(prev.stages).some((e) => Object.keys(e.outputs).length > 0) || Object.keys(prev.parts ?? {}).length > 0;
+      const wroteSomething = Object.values(prev.stages).some((e) => Object.keys(e.outputs).length > 0) || Object.keys(prev.checkpoints ?? {}).length > 0;
       if (prev.argsKey !== key && !wroteSomething) force = true;
       else if (prev.argsKey !== key) {
         throw new PipelineError('RUN_ARGS_MISMATCH', `${out} holds a run made with other arguments (${describeDiff(prev.args, args)}); rerun with the same arguments to resume, add --force to start over, or choose another --out`);
       }
       if (!force) {
-        prev.parts ??= {};
+        prev.checkpoints ??= {};
         return new Ledger(file, out, prev, true);
       }
     }
-    const ledger = new Ledger(file, out, { version: 1, argsKey: key, args, stages: {}, parts: {} }, false);
+    const ledger = new Ledger(file, out, { version: 1, argsKey: key, args, stages: {}, checkpoints: {} }, false);
     await ledger.save();
     return ledger;
   }
@@ -85,9 +94,16 @@ export class Ledger {
     return e && e.key === key && (await this.outputsIntact(e)) ? e : undefined;
   }
 
-  async finishedPart(stage: string, part: string, key?: string): Promise<LedgerEntry | undefined> {
-    const e = this.data.parts[stage]?.[part];
-    return e && e.key === key && (await this.outputsIntact(e)) ? e : undefined;
+  /** How far a partitioned stage got with the same `key`, if it was under way. */
+  checkpoint(stage: string, key?: string): StageCheckpoint | undefined {
+    const c = this.data.checkpoints[stage];
+    return c && c.key === key ? c : undefined;
+  }
+
+  async saveCheckpoint(stage: string, checkpoint: StageCheckpoint | undefined): Promise<void> {
+    if (checkpoint) this.data.checkpoints[stage] = checkpoint;
+    else delete this.data.checkpoints[stage];
+    await this.save();
   }
 
   private async entry(outputs: string[], ms: number, counts: Record<string, number>, note?: string, key?: string): Promise<LedgerEntry> {
@@ -98,29 +114,19 @@ export class Ledger {
 
   async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string, key?: string): Promise<void> {
     this.data.stages[stage] = await this.entry(outputs, ms, counts, note, key);
-    delete this.data.parts[stage]; // parts were merged into the stage output
-    await this.save();
-  }
-
-  /** Finished parts of a stage with their time (for run.json's slowest items), before the stage merges them. */
-  partTimes(stage: string): { part: string; ms: number; counts: Record<string, number> }[] {
-    return Object.entries(this.data.parts[stage] ?? {}).map(([part, e]) => ({ part, ms: e.ms, counts: e.counts }));
-  }
-
-  async markPart(stage: string, part: string, outputs: string[], ms: number, counts: Record<string, number> = {}, key?: string): Promise<void> {
-    (this.data.parts[stage] ??= {})[part] = await this.entry(outputs, ms, counts, undefined, key);
+    delete this.data.checkpoints[stage]; // its outputs are complete
     await this.save();
   }
 
   /**
    * A stage is about to run: forget its own record and everything recorded for the stages after it (their inputs
-   * will change). Its own finished parts stay: its inputs are unchanged, or an earlier stage's run dropped them.
+   * will change). Its own checkpoint stays: its inputs are unchanged, or an earlier stage's run dropped it.
    */
   async invalidateFrom(order: readonly string[], stage: string): Promise<void> {
     delete this.data.stages[stage];
     for (const s of order.slice(order.indexOf(stage) + 1)) {
       delete this.data.stages[s];
-      delete this.data.parts[s];
+      delete this.data.checkpoints[s];
     }
     await this.save();
   }

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
-import type { BackendChoice } from '@oidstream/keras-models';
+import { closeClassifier, type BackendChoice, type ClassifierModel } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
 import { writeAtomic } from './atomic-write.js';
-import { chipsInParts } from './chips-parts.js';
-import { classifyInParts, removeParts } from './classify-parts.js';
+import { chipsStage } from './stages/chips.js';
+import { classifyStage, openModels } from './stages/classify.js';
 import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
@@ -28,6 +28,8 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'>, SelectionOp
   /** chips: boxes smaller than this many pixels become errors. */
   minChipSize?: number;
   chipFiles?: boolean;
+  /** fast (default): model inputs resized from the decoded image; keras: from the chip JPEG, as Keras load_img. */
+  resize?: 'fast' | 'keras';
   backend?: BackendChoice;
   batchSize?: number;
   threads?: number;
@@ -129,48 +131,62 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
     });
 
-    // 4. chips: decode each selected image once, cut every box (chips.parquet, chips/, errors.jsonl), in resumable parts.
-    const chips = await run.stage('chips', 'chips', async (progress) => {
-      const r = await chipsInParts({
-        out, boxes: runPath(out, 'boxes'), images: imagesParquet, ledger: run.ledger, progress,
-        rowsPerPart: o.chipsPartRows ?? RUN_DEFAULTS.chipsPartRows, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
-        quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize,
-      });
-      progress.set(r.chips);
-      run.recorder.addErrors('chips', r.errors);
-      noteSlowest(record, 'chips', run.ledger.partTimes('chips'));
-      return {
-        outputs: [RUN_FILES.chips, RUN_FILES.errors],
-        counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused },
-      };
-    });
-    await removeParts(out, 'chips');
-    run.noteCounts(chips.counts);
-
-    // 5. classify: every chip through every model, in resumable parts; skipped (with a hint) when no model can be had.
+    // 4+5. chips and classify: one pass decodes each selected image once, cuts every box (chips.parquet, chips/,
+    //      errors.jsonl) and feeds each model its input from that decode (predictions.parquet), checkpointed in parts.
+    //      A run whose chips exist and that gets other models classifies chips.parquet (classify stage alone).
     const choice = await chooseModels(o.models ?? [], { probeNetwork: o.probeNetwork });
     record.models = choice.models;
     record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
     const modelsKey = JSON.stringify(choice.models);
-    const classify = await run.stage('classify', 'chips', async (progress) => {
-      if (choice.skipped) return { outputs: [], status: 'skipped', note: choice.skipped.reason };
-      const r = await classifyInParts({
-        key: modelsKey, out, chips: runPath(out, 'chips'), models: choice.models, ledger: run.ledger, backend: o.backend ?? RUN_DEFAULTS.backend,
-        batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
+    const classifyOpts = { inFlight: Math.max(2, o.threads ?? 2), ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
+    const models: ClassifierModel[] = [];
+    const openAll = async () => {
+      if (!models.length && !choice.skipped) models.push(...(await openModels(choice.models, { backend: o.backend ?? RUN_DEFAULTS.backend, threads: o.threads, onWarning: warn })));
+      return models;
+    };
+    let predictedInChipsPass = false;
+    try {
+      const chips = await run.stage('chips', 'boxes', async (progress) => {
+        const loaded = await openAll();
+        const r = await chipsStage({
+          out, boxes: runPath(out, 'boxes'), images: imagesParquet, ledger: run.ledger, ledgerKey: modelsKey, progress, onWarning: warn,
+          rowsPerPart: o.chipsPartRows ?? RUN_DEFAULTS.chipsPartRows, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+          quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize,
+          models: loaded, classify: classifyOpts, resize: o.resize,
+        });
+        run.recorder.addErrors('chips', r.errors);
+        noteSlowest(record, 'chips', r.partMs);
+        predictedInChipsPass = r.predictions !== undefined;
+        return {
+          // predictions.parquet is the classify stage's output (models may change while the chips stay)
+          outputs: [RUN_FILES.chips, RUN_FILES.errors],
+          counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused, ...(r.predictions !== undefined ? { predictions: r.predictions } : {}) },
+          note: loaded.map((m) => `${m.name}: ${m.runner.backend}`).join(', ') || undefined,
+        };
       });
-      noteSlowest(record, 'classify', run.ledger.partTimes('classify'));
-      const backends = Object.entries(r.backends).map(([m, b]) => `${m}: ${b}`).join(', ');
-      return {
-        outputs: [RUN_FILES.predictions], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
-        note: backends || 'all parts from an earlier run',
-      };
-    }, modelsKey);
-    await removeParts(out, 'classify');
-    run.noteCounts(classify.counts);
-    // predictions exist (now or from the earlier run this one resumes): classification is done
-    if (classify.counts?.predictions !== undefined) {
-      record.classification = { status: 'done' };
-      if (classify.note && classify.counts.classifyPartsReused !== classify.counts.classifyParts) record.backend = classify.note;
+      run.noteCounts(chips.counts);
+      const classify = await run.stage('classify', 'chips', async (progress): Promise<StageOutcome> => {
+        if (choice.skipped) return { outputs: [], status: 'skipped', note: choice.skipped.reason };
+        if (predictedInChipsPass) {
+          return { outputs: [RUN_FILES.predictions], counts: { predictions: chips.counts?.predictions ?? 0 }, note: `in the chips pass (${chips.note ?? ''})` };
+        }
+        const r = await classifyStage({
+          chips: runPath(out, 'chips'), out, models: choice.models, loaded: await openAll(), ledger: run.ledger, ledgerKey: modelsKey,
+          batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
+        });
+        noteSlowest(record, 'classify', r.partMs);
+        return {
+          outputs: [RUN_FILES.predictions, RUN_FILES.errors], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
+          note: r.models.map((m) => `${m.name}: ${m.backend}`).join(', '),
+        };
+      }, modelsKey);
+      run.noteCounts(classify.counts);
+      if (classify.counts?.predictions !== undefined) {
+        record.classification = { status: 'done' };
+        if (classify.note && classify.status === undefined) record.backend = classify.note;
+      }
+    } finally {
+      await Promise.all(models.map((m) => closeClassifier(m)));
     }
 
     // 6. report: always redrawn (cheap). run.json is closed first so the page shows the finished run.
@@ -191,8 +207,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
 }
 
 /** Keep the 10 slowest parts over all partitioned stages in run.json (the report lists them). */
-function noteSlowest(record: RunRecord, stage: string, parts: { part: string; ms: number; counts: Record<string, number> }[]): void {
-  const items = parts.map((p) => ({ stage, item: `part ${p.part}`, ms: p.ms, rows: p.counts.chips ?? p.counts.rows }));
+function noteSlowest(record: RunRecord, stage: string, partMs: readonly number[]): void {
+  const items = partMs.map((ms, i) => ({ stage, item: `part ${i + 1} of ${partMs.length}`, ms }));
   record.slowest = [...(record.slowest ?? []).filter((s) => s.stage !== stage), ...items].sort((a, b) => b.ms - a.ms).slice(0, 10);
 }
 

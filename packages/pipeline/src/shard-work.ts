@@ -12,7 +12,7 @@ import { PipelineError } from './errors.js';
 import { partErrorsPath, partMetaPath, partPath, planPath } from './shard-files.js';
 import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
 import type { ShardSegment } from './shard-plan.js';
-import { CHIP_COLUMNS } from './stages/chips.js';
+import { CHIP_COLUMNS } from '@oidstream/chip-extract';
 import { predictionColumnSpecs } from './stages/classify.js';
 
 /** Images cut and classified per step: bounds a worker's memory whatever the shard size. */

@@ -89,11 +89,11 @@ describe('oidstream run: resume after kill -9', () => {
       },
     });
     expect(killed.signal).toBe('SIGKILL');
-    // it died inside chips: select is recorded, chips is not, some of its parts are
+    // it died inside chips: select is recorded, chips is not, its checkpoint after some parts is
     const ledger = ledgerOf(out);
     expect(ledger.stages.select).toBeDefined();
     expect(ledger.stages.chips).toBeUndefined();
-    const partsBefore = Object.keys(ledger.parts.chips ?? {}).length;
+    const partsBefore = ledger.checkpoints.chips?.partsDone ?? 0;
     expect(partsBefore).toBeGreaterThanOrEqual(1);
 
     const result = await runPipeline({ data, out, chipsPartRows: 30, ...quiet });
@@ -123,26 +123,26 @@ describe('oidstream run: resume after kill -9', () => {
   }, 300_000);
 });
 
-describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: resume inside classify (needs ../shared/models)', () => {
-  it('kill -9 after some classify parts, rerun reuses them → same predictions as an uninterrupted run', async () => {
-    const args = { data: small, models: [`mobilenet=${mobilenet}`], classifyPartRows: 10 };
+describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: resume inside chips + classify (needs ../shared/models)', () => {
+  it('kill -9 after some parts of the one chips+classify pass, rerun goes on from there → same chips and predictions', async () => {
+    const args = { data: small, models: [`mobilenet=${mobilenet}`], chipsPartRows: 10 };
     const reference = path.join(tmp, 'ref-classify');
     await runPipeline({ ...args, out: reference, ...quiet });
     const want = await snapshot(reference);
     expect(want.predictions.length).toBe(want.chips.length);
 
     const out = path.join(tmp, 'killed-classify');
-    const killed = await runCli(['run', '--data', small, '--out', out, '--model', `mobilenet=${mobilenet}`, '--classify-part-rows', '10', '--json'], {
+    const killed = await runCli(['run', '--data', small, '--out', out, '--model', `mobilenet=${mobilenet}`, '--chips-part-rows', '10', '--json'], {
       killWhen: (line) => {
         const p = progressOf(line);
-        return p?.stage === 'classify' && p.done >= 25;
+        return p?.stage === 'chips' && p.done >= 35;
       },
     });
     expect(killed.signal).toBe('SIGKILL');
     const ledger = ledgerOf(out);
-    expect(ledger.stages.chips).toBeDefined();
+    expect(ledger.stages.chips).toBeUndefined();
     expect(ledger.stages.classify).toBeUndefined();
-    const partsBefore = Object.keys(ledger.parts.classify ?? {}).length;
+    const partsBefore = ledger.checkpoints.chips?.partsDone ?? 0;
     expect(partsBefore).toBeGreaterThanOrEqual(1);
 
     const result = await runPipeline({ ...args, out, ...quiet });
@@ -153,7 +153,7 @@ describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run:
     expect(scores.length).toBe(wantScores.length);
     scores.forEach((x, i) => expect(Math.abs(x - wantScores[i])).toBeLessThan(1e-4));
     const runJson = JSON.parse(readFileSync(result.runJson, 'utf8'));
-    expect(runJson.counts.classifyPartsReused).toBe(partsBefore);
+    expect(runJson.counts.chipsPartsReused).toBe(partsBefore);
     expect(runJson.classification.status).toBe('done');
   }, 600_000);
 });

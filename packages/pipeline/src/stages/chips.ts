@@ -1,44 +1,40 @@
-import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import {
-  errorToJson,
-  extractChips,
-  parquetImageSource,
-  resolveChipOptions,
-  writeChipFile,
-  type BoxRow,
-  type ChipOptions,
-} from '@oidstream/chip-extract';
-import { ParquetFileWriter, parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
-import sharp from 'sharp';
-import { PipelineError } from '../errors.js';
-import type { Progress } from '../progress.js';
+import { CHIPS_FILE, chipsColumns, parquetImageSource, resolveChipOptions, type BoxRow, type ChipOptions } from '@oidstream/chip-extract';
+import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
+import { parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
+import type { Ledger } from '../ledger.js';
+import type { Progress, StageProgress } from '../progress.js';
+import { processPart } from '../run/part-processor.js';
+import { planChipParts } from '../run/chip-parts.js';
+import { runInParts } from '../run/run-in-parts.js';
+import { PREDICTIONS_FILE, predictionColumnSpecs } from './classify.js';
 
-export const CHIPS_FILE = 'chips.parquet';
+export { CHIPS_FILE };
 export const CHIP_ERRORS_FILE = 'errors.jsonl';
-
-/** Columns chips.parquet adds to the box columns (the shared contract). */
-export const CHIP_COLUMNS: ColumnSpec[] = [
-  { name: 'chip_id', type: 'STRING', nullable: false },
-  { name: 'chip', type: 'BYTE_ARRAY', nullable: false },
-  { name: 'chip_width', type: 'INT32', nullable: false },
-  { name: 'chip_height', type: 'INT32', nullable: false },
-  { name: 'chip_path', type: 'STRING', nullable: false },
-];
 
 export interface ChipsStageOptions extends ChipOptions {
   /** boxes.parquet from `oidstream select`, or box rows streamed from an earlier stage with their column spec. */
   boxes: string | { rows: AsyncIterable<BoxRow> | Iterable<BoxRow>; columns: ColumnSpec[] };
   /** images.parquet from `oidstream pack`. */
   images: string;
-  /** Output folder: chips.parquet, chips/<DisplayName>/<ImageID>_<n>.jpg, errors.jsonl. */
+  /** Output folder: chips.parquet, chips/<DisplayName>/<ImageID>_<n>.jpg, errors.jsonl (+ predictions.parquet). */
   out: string;
   /** Also write one JPEG file per chip (default true). */
   chipFiles?: boolean;
-  progress?: Progress;
+  /** Classify every chip in the same pass (one decode per image) → predictions.parquet. */
+  models?: readonly ClassifierModel[];
+  classify?: Omit<ClassifyOptions, 'models'>;
+  /**
+   * fast (default): model inputs are resized from the decoded image while the chip is encoded. keras: each model
+   * decodes the chip JPEG and resizes it as Keras `load_img` does, pixel for pixel.
+   */
+  resize?: 'fast' | 'keras';
+  /** Resumable: outputs are checkpointed in this ledger every `rowsPerPart` boxes (never splitting an image). */
+  ledger?: Ledger;
+  ledgerKey?: string;
+  rowsPerPart?: number;
+  progress?: Progress | StageProgress;
+  onWarning?: (message: string) => void;
 }
 
 export interface ChipsStageResult {
@@ -47,6 +43,10 @@ export interface ChipsStageResult {
   errors: number;
   errorsFile: string;
   boxes: number;
+  predictions?: number;
+  parts: number;
+  partsReused: number;
+  partMs: number[];
   ms: number;
   /** Bytes of images.parquet actually read vs its size (selective read by ImageID). */
   imageBytesRead: number;
@@ -54,125 +54,49 @@ export interface ChipsStageResult {
 }
 
 /**
- * `oidstream chips`: boxes.parquet + images.parquet → OUT/chips.parquet (box columns + chip_id, chip, chip_width,
- * chip_height, chip_path), OUT/chips/… files, and one errors.jsonl line per box that gave no chip. Every output
- * is written under a temp name and renamed when complete.
+ * `oidstream chips` (and, with models, run's chips + classify): boxes + images.parquet → OUT/chips.parquet (box
+ * columns + chip_id, chip, chip_width, chip_height, chip_path), OUT/chips/… files, one errors.jsonl line per box
+ * that gave no chip, and predictions.parquet when models are given. Outputs appear under their names when complete.
  */
-export async function chipsStage(options: ChipsStageOptions): Promise<ChipsStageResult> {
+export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult> {
   const t0 = performance.now();
-  resolveChipOptions(options); // bad options fail before any output is touched
-  const boxesPath = typeof options.boxes === 'string' ? options.boxes : undefined;
-  const boxesName = boxesPath ?? 'the box rows';
-  const boxColumns = boxesPath ? await parquetColumns(boxesPath) : (options.boxes as { columns: ColumnSpec[] }).columns;
-  for (const c of ['ImageID', 'XMin', 'XMax', 'YMin', 'YMax']) {
-    if (!boxColumns.some((b) => b.name === c)) {
-      throw new PipelineError('BAD_OPTION', `${boxesName} has no ${c} column: is it a boxes.parquet from \`oidstream select\`?`);
-    }
-  }
-  const clash = boxColumns.find((b) => CHIP_COLUMNS.some((c) => c.name === b.name));
-  if (clash) throw new PipelineError('BAD_OPTION', `${boxesName} already has a ${clash.name} column`);
-  const images = parquetImageSource(options.images);
-  await mkdir(options.out, { recursive: true });
-  const file = path.join(options.out, CHIPS_FILE);
-  const errorsFile = path.join(options.out, CHIP_ERRORS_FILE);
-  const chipFiles = options.chipFiles ?? true;
-  const stage = options.progress?.stage('chips', 'boxes', boxesPath ? (await parquetInfo(boxesPath)).rows : undefined);
-  // every image is decoded once: libvips' operation cache (50 MB by default) would only hold dead pixels
-  sharp.cache(false);
-  const errors = await ErrorLog.open(errorsFile, 'chips');
-  // 16 MiB row groups keep this writer's buffer and classify's reads small
-  let writer: ParquetFileWriter;
-  try {
-    writer = ParquetFileWriter.open(file, [...boxColumns, ...CHIP_COLUMNS], { rowGroupBytes: 16 * 1024 * 1024 });
-  } catch (err) {
-    await errors.abort();
-    throw err;
-  }
-  let boxes = 0;
-  let chips = 0;
-  const createdDirs = new Set<string>();
-  try {
-    const source = boxesPath ? readParquetRows(boxesPath) : (options.boxes as { rows: AsyncIterable<BoxRow> | Iterable<BoxRow> }).rows;
-    async function* boxRows(): AsyncGenerator<BoxRow> {
-      for await (const row of source) {
-        boxes++;
-        yield row;
-      }
-    }
-    for await (const r of extractChips(boxRows(), images, options)) {
-      if (r.kind === 'chip') {
-        if (chipFiles) await writeChipFile(options.out, r, createdDirs);
-        writer.write({ ...r.box, chip_id: r.chip_id, chip: r.chip, chip_width: r.chip_width, chip_height: r.chip_height, chip_path: r.chip_path });
-        chips++;
-      } else {
-        await errors.write(errorToJson(r));
-      }
-      stage?.add(1);
-    }
-    writer.finish();
-    await errors.commit();
-  } catch (err) {
-    writer.abort();
-    await errors.abort();
+  resolveChipOptions(o); // bad options fail before any output is touched
+  const boxesPath = typeof o.boxes === 'string' ? o.boxes : undefined;
+  const columns = chipsColumns(boxesPath ? await parquetColumns(boxesPath) : (o.boxes as { columns: ColumnSpec[] }).columns, boxesPath);
+  const total = boxesPath ? (await parquetInfo(boxesPath)).rows : undefined;
+  const stage = 'stage' in (o.progress ?? {}) ? (o.progress as Progress).stage('chips', 'boxes', total) : (o.progress as StageProgress | undefined);
+  if (total !== undefined) stage?.setTotal(total);
+  const models = o.models ?? [];
+  const images = parquetImageSource(o.images);
+  const parts = boxesPath && o.ledger ? await planChipParts(boxesPath, o.rowsPerPart ?? 5000) : [{ rowStart: 0, rowEnd: total ?? Infinity }];
+  const file = path.join(o.out, CHIPS_FILE);
+  const errorsFile = path.join(o.out, CHIP_ERRORS_FILE);
+  const r = await runInParts({
+    parts,
+    stage: 'chips',
+    ledger: o.ledger,
+    key: o.ledgerKey,
+    onWarning: o.onWarning,
+    onSkipped: (p) => stage?.add(p.rowEnd - p.rowStart),
+    outputs: {
+      out: o.out,
+      chipFiles: o.chipFiles ?? true,
+      chips: { file, columns },
+      predictions: models.length ? { file: path.join(o.out, PREDICTIONS_FILE), columns: predictionColumnSpecs(models.map((m) => m.name)) } : undefined,
+      errors: { file: errorsFile, stages: models.length ? ['chips', 'classify'] : ['chips'] },
+    },
+    process: (p, outputs) => {
+      const boxes = boxesPath ? (p.rowEnd > p.rowStart ? readParquetRows(boxesPath, { rowStart: p.rowStart, rowEnd: p.rowEnd }) : []) : (o.boxes as { rows: AsyncIterable<BoxRow> }).rows;
+      return processPart({ boxes, images, chip: o, models, classify: o.classify, resize: o.resize, onBox: () => stage?.add(1) }, outputs);
+    },
+  }).catch((err: unknown) => {
     stage?.end('failed');
     throw err;
-  }
-  stage?.end('done', `${chips} chips, ${errors.count} errors`);
+  });
+  stage?.end('done', `${r.chips} chips, ${r.errors} errors`);
   return {
-    file,
-    chips,
-    errors: errors.count,
-    errorsFile,
-    boxes,
-    ms: performance.now() - t0,
-    imageBytesRead: images.stats.bytesRead,
-    imageFileBytes: images.stats.fileBytes,
+    file, chips: r.chips, errors: r.errors, errorsFile, boxes: r.boxes, predictions: models.length ? r.predictions : undefined,
+    parts: r.parts, partsReused: r.partsReused, partMs: r.partMs, ms: performance.now() - t0,
+    imageBytesRead: images.stats.bytesRead, imageFileBytes: images.stats.fileBytes,
   };
-}
-
-/**
- * errors.jsonl shared by stages in one output folder: this stage's lines replace its previous ones,
- * other stages' lines are kept; the new file is renamed into place on commit.
- */
-class ErrorLog {
-  count = 0;
-  private constructor(
-    private readonly file: string,
-    private readonly tmp: string,
-    private readonly stage: string,
-    private readonly fh: import('node:fs/promises').FileHandle,
-  ) {}
-
-  static async open(file: string, stage: string): Promise<ErrorLog> {
-    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    return new ErrorLog(file, tmp, stage, await open(tmp, 'w'));
-  }
-
-  async write(record: Record<string, unknown>): Promise<void> {
-    this.count++;
-    await this.fh.write(JSON.stringify({ stage: this.stage, ...record }) + '\n');
-  }
-
-  async commit(): Promise<void> {
-    if (existsSync(this.file)) {
-      for await (const line of createInterface({ input: createReadStream(this.file, 'utf8'), crlfDelay: Infinity })) {
-        if (!line.trim()) continue;
-        let stage: unknown;
-        try {
-          stage = (JSON.parse(line) as { stage?: unknown }).stage;
-        } catch {
-          stage = undefined;
-        }
-        if (stage !== this.stage) await this.fh.write(line + '\n');
-      }
-    }
-    await this.fh.sync();
-    await this.fh.close();
-    await rename(this.tmp, this.file);
-  }
-
-  async abort(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await rm(this.tmp, { force: true });
-  }
 }

@@ -1,17 +1,19 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  classifyRecords,
   closeClassifier,
   openClassifier,
   type BackendChoice,
   type ClassifierModel,
   type PreprocessMode,
 } from '@oidstream/keras-models';
-import { parquetInfo, readParquetRows, writeParquet, type ColumnSpec } from '@oidstream/parquet-io';
+import { parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
 import { PipelineError } from '../errors.js';
+import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
-import type { Progress } from '../progress.js';
+import { planParts } from '../part-plan.js';
+import type { Progress, StageProgress } from '../progress.js';
+import { classifyChipRows } from '../run/part-processor.js';
+import { runInParts } from '../run/run-in-parts.js';
 
 export interface ClassifyStageOptions {
   /** chips.parquet (chip_id, ImageID, LabelName, DisplayName, chip …). */
@@ -32,7 +34,13 @@ export interface ClassifyStageOptions {
   threads?: number;
   /** Per-model preprocessing override (name → mode). */
   preprocessing?: Record<string, PreprocessMode>;
-  progress?: Progress;
+  /** Models opened by the caller (kept open); else opened from `models` and closed at the end. */
+  loaded?: ClassifierModel[];
+  /** Resumable: predictions are checkpointed in this ledger every `rowsPerPart` chips (default 2,000). */
+  ledger?: Ledger;
+  ledgerKey?: string;
+  rowsPerPart?: number;
+  progress?: Progress | StageProgress;
   onWarning?: (message: string) => void;
 }
 
@@ -43,6 +51,10 @@ export const PREDICTION_KEY_COLUMNS = ['chip_id', 'ImageID', 'LabelName', 'Displ
 export interface ClassifyStageResult {
   file: string;
   rows: number;
+  errors: number;
+  parts: number;
+  partsReused: number;
+  partMs: number[];
   ms: number;
   models: { name: string; backend: string; preprocessing: PreprocessMode }[];
 }
@@ -61,7 +73,36 @@ export function predictionColumnSpecs(modelNames: string[]): ColumnSpec[] {
   return cols;
 }
 
-/** Run every model over every chip (batched, all cores) and write `<out>/predictions.parquet` atomically. */
+/** Open every model of the specs (closing those opened if one fails). */
+export async function openModels(specs: readonly ModelSpec[], o: Omit<ClassifyStageOptions, 'chips' | 'models' | 'out'>): Promise<ClassifierModel[]> {
+  const models: ClassifierModel[] = [];
+  try {
+    for (const spec of specs) {
+      models.push(
+        await openClassifier({
+          name: spec.name,
+          source: spec.source,
+          backend: o.backend,
+          threads: o.threads,
+          cacheDir: o.modelCache,
+          preprocessing: o.preprocessing?.[spec.name],
+          classIndex: o.classIndex ? { path: o.classIndex } : undefined,
+          onWarning: o.onWarning,
+          onProgress: o.onWarning,
+        }),
+      );
+    }
+    return models;
+  } catch (err) {
+    await Promise.all(models.map((m) => closeClassifier(m)));
+    throw err;
+  }
+}
+
+/**
+ * Run every model over every chip of a chips.parquet (batched, all cores) → `<out>/predictions.parquet`; a chip
+ * that cannot be classified is an error row there and a line in errors.jsonl. Resumable in parts with a ledger.
+ */
 export async function classifyStage(options: ClassifyStageOptions): Promise<ClassifyStageResult> {
   const t0 = performance.now();
   if (options.models.length === 0) throw new PipelineError('NO_MODEL', 'classify needs at least one --model name=<dir|url|.h5>');
@@ -71,54 +112,39 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
       throw new PipelineError('BAD_OPTION', `${options.chips} has no ${col} column: is it a chips.parquet from \`oidstream chips\`?`);
     }
   }
-  const models: ClassifierModel[] = [];
+  const models = options.loaded ?? (await openModels(options.models, options));
+  const stage = 'stage' in (options.progress ?? {}) ? (options.progress as Progress).stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
+  stage?.setTotal(info.rows);
+  const readCols = [...PREDICTION_KEY_COLUMNS.filter((c) => info.columns.includes(c)), 'chip'];
+  const file = path.join(options.out, PREDICTIONS_FILE);
   try {
-    for (const spec of options.models) {
-      models.push(
-        await openClassifier({
-          name: spec.name,
-          source: spec.source,
-          backend: options.backend,
-          threads: options.threads,
-          cacheDir: options.modelCache,
-          preprocessing: options.preprocessing?.[spec.name],
-          classIndex: options.classIndex ? { path: options.classIndex } : undefined,
-          onWarning: options.onWarning,
-          onProgress: options.onWarning,
-        }),
-      );
-    }
-    const readCols = [...PREDICTION_KEY_COLUMNS.filter((c) => info.columns.includes(c)), 'chip'];
-    const stage = options.progress?.stage('classify', 'chips', info.rows);
-    const rows = classifyRecords(readParquetRows(options.chips, { columns: readCols }), {
-      models,
-      batchSize: options.batchSize,
-      inFlight: Math.max(2, options.threads ?? 2),
+    const r = await runInParts({
+      parts: planParts(info.rows, options.rowsPerPart ?? (options.ledger ? 2000 : Math.max(1, info.rows))),
+      stage: 'classify',
+      ledger: options.ledger,
+      key: options.ledgerKey,
+      onWarning: options.onWarning,
+      onSkipped: (p) => stage?.add(p.rowEnd - p.rowStart),
+      outputs: {
+        out: options.out,
+        predictions: { file, columns: predictionColumnSpecs(models.map((m) => m.name)) },
+        errors: { file: path.join(options.out, 'errors.jsonl'), stages: ['classify'] },
+      },
+      process: (p, outputs) => {
+        const rows = p.rowEnd > p.rowStart ? readParquetRows(options.chips, { columns: readCols, rowStart: p.rowStart, rowEnd: p.rowEnd }) : [];
+        const classify = { inFlight: Math.max(2, options.threads ?? 2), ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
+        return classifyChipRows(rows, { models, classify, onBox: () => stage?.add(1) }, outputs);
+      },
     });
-    async function* slim() {
-      for await (const r of rows) {
-        stage?.add(1);
-        delete r.chip; // the bytes stay in chips.parquet
-        yield r;
-      }
-    }
-    await mkdir(options.out, { recursive: true });
-    const file = path.join(options.out, PREDICTIONS_FILE);
-    let written: { rows: number };
-    try {
-      written = await writeParquet(file, predictionColumnSpecs(models.map((m) => m.name)), slim()); // temp file + rename
-    } catch (err) {
-      stage?.end('failed');
-      throw err;
-    }
     stage?.end('done', models.map((m) => `${m.name}: ${m.runner.backend}`).join(', '));
     return {
-      file,
-      rows: written.rows,
-      ms: performance.now() - t0,
+      file, rows: r.predictions, errors: r.errors, parts: r.parts, partsReused: r.partsReused, partMs: r.partMs, ms: performance.now() - t0,
       models: models.map((m) => ({ name: m.name, backend: m.runner.backend, preprocessing: m.preprocessing })),
     };
+  } catch (err) {
+    stage?.end('failed');
+    throw err;
   } finally {
-    await Promise.all(models.map((m) => closeClassifier(m)));
+    if (!options.loaded) await Promise.all(models.map((m) => closeClassifier(m)));
   }
 }

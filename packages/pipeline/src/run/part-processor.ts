@@ -1,0 +1,90 @@
+import { chipRow, errorToJson, extractChips, type BoxRow, type ChipOptions, type ImageSource } from '@oidstream/chip-extract';
+import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
+import type { StageOutputs } from './stage-outputs.js';
+
+/** One unit of work: boxes of whole images, and where their images are. */
+export interface PartWork {
+  boxes: AsyncIterable<BoxRow> | Iterable<BoxRow>;
+  images: ImageSource;
+  chip?: ChipOptions;
+  /** Models to run on every chip (none: chips only). */
+  models?: readonly ClassifierModel[];
+  classify?: Omit<ClassifyOptions, 'models'>;
+  /** fast (default): model inputs from the decoded image; keras: from the chip JPEG, as Keras `load_img`. */
+  resize?: 'fast' | 'keras';
+  /** Called once per box handled (chip or error). */
+  onBox?: () => void;
+}
+
+export interface PartCounts {
+  boxes: number;
+  chips: number;
+  errors: number;
+  predictions: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The one chips→classify path of run, chips, shards and workers: each image is decoded once; every box's chip
+ * JPEG and each model's input are made from that decode; chips go to the chips writer (and chip files), model
+ * inputs straight to inference, predictions to the predictions writer, every failure to the errors log. Cutting
+ * goes on while a batch is in inference.
+ */
+export async function processPart(work: PartWork, outputs: StageOutputs): Promise<PartCounts> {
+  const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
+  const models = work.models ?? [];
+  const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
+  const exact = work.resize === 'keras';
+  // distinct input sizes of the models: one resize per size and chip
+  const modelInputs = keras && !exact ? [...new Map(models.map((m) => [m.runner.inputSize.join('x'), m.runner.inputSize] as const)).values()] : [];
+  async function* boxes(): AsyncGenerator<BoxRow> {
+    for await (const b of work.boxes) {
+      counts.boxes++;
+      yield b;
+    }
+  }
+  async function* cut(): AsyncGenerator<Row> {
+    for await (const r of extractChips(boxes(), work.images, { ...work.chip, modelInputs })) {
+      if (r.kind === 'error') {
+        outputs.errors.write({ stage: 'chips', ...errorToJson(r) });
+        counts.errors++;
+      } else {
+        await outputs.writeChipFile(r);
+        outputs.chips?.write(chipRow(r));
+        counts.chips++;
+        if (keras) yield { chip_id: r.chip_id, ImageID: r.box.ImageID, LabelName: r.box.LabelName, DisplayName: r.box.DisplayName, ...(exact ? { chip: r.chip } : { pixels: r.pixels }) };
+      }
+      work.onBox?.();
+    }
+  }
+  if (!keras) {
+    for await (const _ of cut());
+    return counts;
+  }
+  for await (const p of keras.classifyRecords(cut(), { ...work.classify, models: [...models] })) writePrediction(p, outputs, counts);
+  return counts;
+}
+
+/**
+ * The same processor for chips made earlier (`oidstream classify`, or models added to a finished run): chip rows
+ * with their JPEG bytes, decoded and resized as Keras `load_img` does.
+ */
+export async function classifyChipRows(rows: AsyncIterable<Row> | Iterable<Row>, work: Pick<PartWork, 'models' | 'classify' | 'onBox'>, outputs: StageOutputs): Promise<PartCounts> {
+  const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
+  const { classifyRecords } = await import('@oidstream/keras-models');
+  for await (const p of classifyRecords(rows, { ...work.classify, models: [...(work.models ?? [])] })) {
+    writePrediction(p, outputs, counts);
+    work.onBox?.();
+  }
+  return counts;
+}
+
+function writePrediction(p: Row, outputs: StageOutputs, counts: PartCounts): void {
+  outputs.predictions?.write(p);
+  counts.predictions++;
+  if (typeof p.classify_error === 'string') {
+    outputs.errors.write({ stage: 'classify', ImageID: p.ImageID, chip_id: p.chip_id, code: p.classify_error.split(':')[0], reason: p.classify_error });
+    counts.errors++;
+  }
+}

@@ -1,0 +1,66 @@
+import type { Ledger, StageCheckpoint } from '../ledger.js';
+import type { PartCounts } from './part-processor.js';
+import { StageOutputs, type StageOutputsCheckpoint, type StageOutputsSpec } from './stage-outputs.js';
+
+export interface RunInPartsOptions<P> {
+  parts: readonly P[];
+  outputs: StageOutputsSpec;
+  process(part: P, outputs: StageOutputs): Promise<PartCounts>;
+  /** With a ledger, the outputs are checkpointed after every part and a rerun goes on after the last one. */
+  ledger?: Ledger;
+  stage: string;
+  /** A checkpoint is reused only when made with the same key (classify: the models). */
+  key?: string;
+  /** Called for parts a resumed run skips, with their box count unknown: the caller moves its progress. */
+  onSkipped?(part: P): void;
+  onWarning?(message: string): void;
+}
+
+export interface RunInPartsResult extends PartCounts {
+  parts: number;
+  partsReused: number;
+  partMs: number[];
+  files: string[];
+}
+
+const ZERO: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
+
+/**
+ * Run a stage's parts in order into one set of outputs. After each part the outputs are made durable and the ledger
+ * records how far they got; a rerun resumes the temp files from there (or starts over if they are gone). The
+ * outputs appear under their final names only when every part is done.
+ */
+export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInPartsResult> {
+  const prev = o.ledger?.checkpoint(o.stage, o.key);
+  let outputs: StageOutputs;
+  let start = 0;
+  let counts: Record<string, number> = { ...ZERO };
+  let partMs: number[] = [];
+  try {
+    outputs = StageOutputs.open(o.outputs, prev?.outputs as StageOutputsCheckpoint | undefined);
+    if (prev) ({ partsDone: start, counts, partMs } = prev);
+  } catch (err) {
+    if (!prev) throw err;
+    o.onWarning?.(`${o.stage}: cannot resume (${(err as Error).message}); starting the stage over`);
+    outputs = StageOutputs.open(o.outputs);
+  }
+  try {
+    for (let i = 0; i < start; i++) o.onSkipped?.(o.parts[i]);
+    for (let i = start; i < o.parts.length; i++) {
+      const t0 = performance.now();
+      const c = await o.process(o.parts[i], outputs);
+      for (const k of Object.keys(ZERO) as Array<keyof PartCounts>) counts[k] = (counts[k] ?? 0) + c[k];
+      partMs = [...partMs, Math.round(performance.now() - t0)];
+      if (o.ledger && i < o.parts.length - 1) {
+        const checkpoint: StageCheckpoint = { key: o.key, partsDone: i + 1, partMs, counts, outputs: outputs.checkpoint() };
+        await o.ledger.saveCheckpoint(o.stage, checkpoint);
+      }
+    }
+    await outputs.commit();
+  } catch (err) {
+    // a failed part leaves the temp files for a rerun to resume; without a ledger nobody will
+    if (!o.ledger) outputs.abort();
+    throw err;
+  }
+  return { ...(counts as unknown as PartCounts), parts: o.parts.length, partsReused: start, partMs, files: outputs.files() };
+}

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { writeChipFile, type ChipRecord } from '@oidstream/chip-extract';
+import { ParquetFileWriter, type ColumnSpec, type WriterCheckpoint } from '@oidstream/parquet-io';
+import { ErrorLines, type ErrorLinesCheckpoint } from './error-lines.js';
+
+/** What the chips→classify processor writes: each is optional but the errors log. */
+export interface StageOutputsSpec {
+  /** Output folder: files are named for DESIGN.md (chips.parquet, predictions.parquet, errors.jsonl, chips/). */
+  out: string;
+  chips?: { file: string; columns: readonly ColumnSpec[] };
+  predictions?: { file: string; columns: readonly ColumnSpec[] };
+  errors: { file: string; stages: readonly string[] };
+  /** Also write one JPEG per chip under `out` (chip_path). */
+  chipFiles?: boolean;
+}
+
+export interface StageOutputsCheckpoint {
+  chips?: WriterCheckpoint;
+  predictions?: WriterCheckpoint;
+  errors: ErrorLinesCheckpoint;
+}
+
+/**
+ * The files one pass of the processor writes, each under a temp name until `commit`. `checkpoint` makes everything
+ * so far durable and returns a JSON-safe mark; `open(spec, mark)` after a crash goes on from it. So each chip's bytes
+ * are written once to chips.parquet (and once to its chip file), whatever the number of resumes.
+ */
+export class StageOutputs {
+  private readonly createdDirs = new Set<string>();
+
+  private constructor(
+    readonly spec: StageOutputsSpec,
+    readonly chips: ParquetFileWriter | undefined,
+    readonly predictions: ParquetFileWriter | undefined,
+    readonly errors: ErrorLines,
+  ) {}
+
+  static open(spec: StageOutputsSpec, from?: StageOutputsCheckpoint): StageOutputs {
+    mkdirSync(spec.out, { recursive: true });
+    // 16 MiB row groups keep the writers' buffers and classify's later reads small
+    const open = (f: { file: string; columns: readonly ColumnSpec[] } | undefined, c: WriterCheckpoint | undefined) =>
+      f && (c ? ParquetFileWriter.resume(f.file, f.columns, c, { rowGroupBytes: 16 << 20 }) : ParquetFileWriter.open(f.file, f.columns, { rowGroupBytes: 16 << 20 }));
+    const opened: Array<{ abort(): void }> = [];
+    try {
+      const chips = open(spec.chips, from?.chips);
+      if (chips) opened.push(chips);
+      const predictions = open(spec.predictions, from?.predictions);
+      if (predictions) opened.push(predictions);
+      return new StageOutputs(spec, chips, predictions, ErrorLines.open(spec.errors.file, spec.errors.stages, from?.errors));
+    } catch (err) {
+      for (const w of opened) w.abort();
+      throw err;
+    }
+  }
+
+  async writeChipFile(chip: ChipRecord): Promise<void> {
+    if (this.spec.chipFiles) await writeChipFile(this.spec.out, chip, this.createdDirs);
+  }
+
+  checkpoint(): StageOutputsCheckpoint {
+    return { chips: this.chips?.checkpoint(), predictions: this.predictions?.checkpoint(), errors: this.errors.checkpoint() };
+  }
+
+  /** Rename every output into place. */
+  async commit(): Promise<{ chips?: number; predictions?: number; errors: number }> {
+    const chips = this.chips?.finish().rows;
+    const predictions = this.predictions?.finish().rows;
+    await this.errors.commit();
+    return { chips, predictions, errors: this.errors.count };
+  }
+
+  abort(): void {
+    this.chips?.abort();
+    this.predictions?.abort();
+    this.errors.abort();
+  }
+
+  /** Relative output names for the ledger. */
+  files(): string[] {
+    return [this.spec.chips?.file, this.spec.predictions?.file, this.spec.errors.file].filter((f): f is string => !!f).map((f) => path.relative(this.spec.out, f));
+  }
+}
