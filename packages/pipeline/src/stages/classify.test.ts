@@ -32,25 +32,6 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   }
 }
 
-describe('predictions.parquet schema', () => {
-  it('has the key columns and four columns per model', () => {
-    expect(predictionColumnSpecs(['mobilenet', 'resnet50']).map((c) => `${c.name}:${c.type}`)).toEqual([
-      'chip_id:STRING',
-      'ImageID:STRING',
-      'LabelName:STRING',
-      'DisplayName:STRING',
-      'mobilenet_label:STRING',
-      'mobilenet_wnid:STRING',
-      'mobilenet_score:DOUBLE',
-      'mobilenet_top5:STRING',
-      'resnet50_label:STRING',
-      'resnet50_wnid:STRING',
-      'resnet50_score:DOUBLE',
-      'resnet50_top5:STRING',
-    ]);
-  });
-});
-
 describe('oidstream classify: bad input is one coded line', () => {
   it.each([
     [['classify', '--chips', 'x.parquet', '--out', 'o'], 'NO_MODEL'],
