@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedKerasModel } from './backend.js';
-import { classifyBatch, closeClassifier, openClassifier, type ClassifierModel } from './classifier.js';
+import { closeClassifier, openClassifier, type ClassifierModel } from './classifier.js';
+import { classifyBatch, modelInputSizes } from './classify-batch.js';
 import { classifyRecords, ClassifyTransform } from './classify-stream.js';
 import { createRunner } from './create-runner.js';
 import { loadKerasModel } from './load-model.js';
@@ -171,15 +172,60 @@ describe('ClassifyTransform / classifyRecords', () => {
     t.destroy();
   });
 
-  it('fails with BAD_IMAGE / BAD_INPUT on a bad record, and checks options', async () => {
-    const bad = [...records().slice(0, 3), { chip_id: 'x', chip: new Uint8Array([1, 2, 3]) }];
-    await expect(classifyBatch(bad, { models: [tiny] })).rejects.toMatchObject({ code: 'BAD_IMAGE' });
-    await expect(
-      pipeline(Readable.from(bad), new ClassifyTransform({ models: [tiny], batchSize: 2 }), async function* (src) {
-        for await (const _ of src);
-      }),
-    ).rejects.toMatchObject({ code: 'BAD_IMAGE' });
-    await expect(classifyBatch([{ chip_id: 'x' }], { models: [tiny] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  it('turns one bad chip into one error row (missing, empty, garbage, over the pixel cap) and classifies the rest', async () => {
+    const big = new Uint8Array(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } }).png().toBuffer());
+    const bad: Record<string, unknown>[] = [
+      ...records().slice(0, 2),
+      { chip_id: 'garbage', chip: new Uint8Array([1, 2, 3]) },
+      { chip_id: 'empty', chip: new Uint8Array(0) },
+      { chip_id: 'null', chip: null },
+      { chip_id: 'absent' },
+      { chip_id: 'text', chip: 'not bytes' },
+      { chip_id: 'big', chip: big },
+      records()[2],
+    ];
+    const good = await classifyBatch([...records().slice(0, 3)], { models: [tiny] });
+    const out = await classifyBatch(bad, { models: [tiny], maxPixels: 300 * 200 - 1 });
+    expect(out.map((r) => r.chip_id)).toEqual(bad.map((r) => r.chip_id));
+    expect(out.map((r) => String(r.classify_error ?? '').split(':')[0])).toEqual(['', '', 'BAD_IMAGE', 'NO_IMAGE', 'NO_IMAGE', 'NO_IMAGE', 'NO_IMAGE', 'IMAGE_TOO_LARGE', '']);
+    expect(out[3].classify_error).toMatch(/empty/);
+    expect(out[7].classify_error).toMatch(/maxPixels/);
+    for (const i of [2, 3, 4, 5, 6, 7]) expect(out[i]).not.toHaveProperty('tiny_label');
+    // the good rows are classified exactly as in a clean batch
+    expect([out[0], out[1], out[8]].map((r) => r.tiny_top5)).toEqual(good.map((r) => r.tiny_top5));
+    // under the cap the same image classifies; the stream faces give the same rows
+    expect((await classifyBatch([{ chip_id: 'big', chip: big }], { models: [tiny] }))[0].tiny_label).toEqual(expect.any(String));
+    const streamed: Record<string, unknown>[] = [];
+    await pipeline(Readable.from(bad), new ClassifyTransform({ models: [tiny], batchSize: 2, maxPixels: 300 * 200 - 1 }), async function* (src) {
+      for await (const r of src) streamed.push(r);
+    });
+    expect(streamed.map((r) => r.classify_error ?? r.tiny_top5)).toEqual(out.map((r) => r.classify_error ?? r.tiny_top5));
+    // an all-bad batch never reaches the model
+    expect((await classifyBatch([{ chip_id: 'x' }], { models: [tiny] }))[0].classify_error).toMatch(/^NO_IMAGE: /);
+  });
+
+  it('uses pre-resized pixels instead of decoding the chip, and drops them from the output', async () => {
+    expect(modelInputSizes([tiny, tiny])).toEqual([[TINY_SIZE, TINY_SIZE]]);
+    const decoded = await classifyBatch(records().slice(0, 4), { models: [tiny] });
+    const pixels = await Promise.all(images.slice(0, 4).map((img) => decodeResize(img, [TINY_SIZE, TINY_SIZE])));
+    // no chip at all: the pixels are the only input
+    const given = pixels.map((px, i) => ({ chip_id: `img${i}_0`, pixels: { [`${TINY_SIZE}x${TINY_SIZE}`]: px } }));
+    const out = await classifyBatch(given, { models: [tiny] });
+    expect(out.map((r) => r.tiny_top5)).toEqual(decoded.map((r) => r.tiny_top5));
+    expect(out.every((r) => !('pixels' in r) && r.classify_error === undefined)).toBe(true);
+    // the pixels win over the chip: a garbage chip is never decoded when its pixels are there
+    const garbage = given.map((r) => ({ ...r, chip: new Uint8Array([9, 9, 9]) }));
+    expect((await classifyBatch(garbage, { models: [tiny] })).map((r) => r.tiny_top5)).toEqual(decoded.map((r) => r.tiny_top5));
+    // a size the record does not carry is decoded from the chip
+    const other = records().slice(0, 4).map((r) => ({ ...r, pixels: { '99x99': new Uint8Array(99 * 99 * 3) } }));
+    expect((await classifyBatch(other, { models: [tiny] })).map((r) => r.tiny_top5)).toEqual(decoded.map((r) => r.tiny_top5));
+    // pixels of the wrong length are the caller's bug: thrown, not an error row
+    await expect(classifyBatch([{ chip_id: 'x', pixels: { [`${TINY_SIZE}x${TINY_SIZE}`]: new Uint8Array(5) } }], { models: [tiny] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+  });
+
+  it('checks options', async () => {
     expect(() => new ClassifyTransform({ models: [tiny], batchSize: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => new ClassifyTransform({ models: [tiny], batchSize: undefined, inFlight: undefined })).not.toThrow(); // undefined = default
     expect(() => new ClassifyTransform({ models: [] })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { classifyBatch, resolveClassifyOptions, type ClassifyOptions } from './classifier.js';
+import { classifyBatch, resolveClassifyOptions, type ClassifyOptions } from './classify-batch.js';
 
 type Row = Record<string, unknown>;
 

@@ -11,6 +11,8 @@ export type KerasModelsErrorCode =
   | 'UNSUPPORTED_LAYER' // a backend cannot run a layer of this model
   | 'BACKEND_UNAVAILABLE' // the requested backend can't load on this machine
   | 'BAD_IMAGE' // bytes that do not decode as an image
+  | 'NO_IMAGE' // a record without image bytes (field missing, not bytes, or empty)
+  | 'IMAGE_TOO_LARGE' // an image with more pixels than maxPixels (refused before decoding)
   | 'CLASS_INDEX_NOT_FOUND' // imagenet_class_index.json neither beside the model, in ~/.keras/models, nor downloadable
   | 'BAD_CLASS_INDEX' // class index JSON is malformed
   | 'BAD_OPTION' // an option value is out of range / unknown

@@ -8,6 +8,7 @@ export { memoryHandler } from './tfjs-main.js';
 export {
   preprocessPixels,
   decodeResize,
+  decodeResizeMany,
   resizeNearest,
   preprocessingFor,
   preprocessingForName,
@@ -29,16 +30,11 @@ export { createRunner } from './create-runner.js';
 export type { CreateRunnerOptions } from './create-runner.js';
 export { createWasmRunner } from './wasm-backend.js';
 export { createTfjsNodeRunner, loadTfjsNode } from './tfjs-node-backend.js';
-export {
-  openClassifier,
-  closeClassifier,
-  classifyBatch,
-  predictionColumns,
-  checkModelName,
-  resolveClassifyOptions,
-  CLASSIFY_DEFAULTS,
-} from './classifier.js';
-export type { ClassifierModel, OpenClassifierOptions, ClassifyOptions } from './classifier.js';
+export { openClassifier, closeClassifier, checkModelName } from './classifier.js';
+export type { ClassifierModel, OpenClassifierOptions } from './classifier.js';
+export { classifyBatch, predictionColumns, modelInputSizes, resolveClassifyOptions, CLASSIFY_DEFAULTS } from './classify-batch.js';
+export type { ClassifyOptions, ResolvedClassifyOptions } from './classify-batch.js';
+export { predictionColumnSpecs, modelColumnSpecs, PREDICTIONS_FILE, PREDICTION_KEY_COLUMNS, CLASSIFY_ERROR_COLUMN } from './predictions-schema.js';
 export { ClassifyTransform, classifyRecords } from './classify-stream.js';
 // Keras → ONNX compiler, ONNX Runtime backend, Keras architectures in code, Keras .h5 weights
 export { compileKerasToOnnx } from './onnx-compile.js';

@@ -22,8 +22,10 @@ export interface DecodeOptions {
   interpolation?: Interpolation;
   /** Apply EXIF orientation before resizing (Keras/PIL does not; chips are already upright). Default true. */
   autoOrient?: boolean;
+  /** Refuse images with more pixels than this before decoding (same default as chip-extract). Default 100 M. */
+  maxPixels?: number;
 }
-export const DECODE_DEFAULTS: Required<DecodeOptions> = { interpolation: 'nearest', autoOrient: true };
+export const DECODE_DEFAULTS: Required<DecodeOptions> = { interpolation: 'nearest', autoOrient: true, maxPixels: 100_000_000 };
 
 const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
 const TORCH_MEAN = [0.485, 0.456, 0.406];
@@ -92,24 +94,43 @@ export function resizeNearest(src: Uint8Array, sw: number, sh: number, dw: numbe
  * nearest sampling; other filters use sharp's kernels (close to, not identical with, Pillow's).
  */
 export async function decodeResize(bytes: Uint8Array, size: [number, number], options: DecodeOptions = {}): Promise<Uint8Array> {
-  const { interpolation, autoOrient } = withDefaults(DECODE_DEFAULTS, options);
-  const kernel = KERNEL[interpolation] as (typeof KERNEL)[Interpolation] | undefined;
-  if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
-  const [h, w] = size;
+  return (await decodeResizeMany(bytes, [size], options))[0];
+}
+
+/**
+ * `decodeResize` to several sizes at once. With `nearest` the image is decoded once and sampled per size. Errors:
+ * `BAD_IMAGE` (does not decode), `IMAGE_TOO_LARGE` (over `maxPixels`, refused from the header before any decode).
+ */
+export async function decodeResizeMany(bytes: Uint8Array, sizes: readonly [number, number][], options: DecodeOptions = {}): Promise<Uint8Array[]> {
+  const o = withDefaults(DECODE_DEFAULTS, options);
+  const kernel = KERNEL[o.interpolation] as (typeof KERNEL)[Interpolation] | undefined;
+  if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(o.interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
+  if (!(Number.isFinite(o.maxPixels) && o.maxPixels >= 1)) throw new KerasModelsError('BAD_OPTION', `maxPixels must be ≥ 1, got ${o.maxPixels}`);
   try {
-    let img = sharp(bytes, { failOn: 'error', ignoreIcc: true });
-    if (autoOrient) img = img.rotate();
-    img = img.removeAlpha().toColourspace('srgb');
-    if (interpolation !== 'nearest') {
-      // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
-      img = img.resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false });
+    const base = () => {
+      const img = sharp(bytes, { failOn: 'error', ignoreIcc: true, limitInputPixels: o.maxPixels });
+      return (o.autoOrient ? img.rotate() : img).removeAlpha().toColourspace('srgb');
+    };
+    if (o.interpolation === 'nearest') {
+      const { data, info } = await base().raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+      const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      return sizes.map(([h, w]) => resizeNearest(rgb, info.width, info.height, w, h));
     }
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return interpolation === 'nearest' ? resizeNearest(rgb, info.width, info.height, w, h) : rgb;
+    return await Promise.all(
+      sizes.map(async ([h, w]) => {
+        // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
+        const { data, info } = await base().resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false }).raw().toBuffer({ resolveWithObject: true });
+        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      }),
+    );
   } catch (err) {
-    throw new KerasModelsError('BAD_IMAGE', `cannot decode image (${bytes.byteLength} bytes): ${(err as Error).message}`, { cause: err });
+    const msg = (err as Error).message;
+    if (/pixel limit/i.test(msg)) {
+      throw new KerasModelsError('IMAGE_TOO_LARGE', `image has more than maxPixels (${o.maxPixels}) pixels`, { cause: err });
+    }
+    throw new KerasModelsError('BAD_IMAGE', `cannot decode image (${bytes.byteLength} bytes): ${msg}`, { cause: err });
   }
 }
 

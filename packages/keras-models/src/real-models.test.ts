@@ -4,7 +4,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyBatch, closeClassifier, openClassifier } from './classifier.js';
+import { closeClassifier, openClassifier } from './classifier.js';
+import { classifyBatch } from './classify-batch.js';
 import { loadKerasModel } from './load-model.js';
 
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');

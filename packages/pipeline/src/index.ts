@@ -5,7 +5,7 @@ export { packStage } from './stages/pack.js';
 export type { PackStageOptions, PackStageResult } from './stages/pack.js';
 export { chipsStage, CHIPS_FILE, CHIP_ERRORS_FILE } from './stages/chips.js';
 export type { ChipsStageOptions, ChipsStageResult } from './stages/chips.js';
-export { classifyStage, predictionColumnSpecs, PREDICTIONS_FILE } from './stages/classify.js';
+export { classifyStage, openModels } from './stages/classify.js';
 export type { ClassifyStageOptions, ClassifyStageResult } from './stages/classify.js';
 export { downloadImages, DOWNLOAD_DEFAULTS } from './stages/download.js';
 export type { DownloadOptions, DownloadSummary } from './stages/download.js';

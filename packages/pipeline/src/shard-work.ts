@@ -13,7 +13,7 @@ import { partErrorsPath, partMetaPath, partPath, planPath } from './shard-files.
 import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
 import type { ShardSegment } from './shard-plan.js';
 import { CHIP_COLUMNS } from '@oidstream/chip-extract';
-import { predictionColumnSpecs } from './stages/classify.js';
+import { predictionColumnSpecs } from '@oidstream/keras-models';
 
 /** Images cut and classified per step: bounds a worker's memory whatever the shard size. */
 export const SHARD_WORK_DEFAULTS = { imagesPerStep: 64 } as const;

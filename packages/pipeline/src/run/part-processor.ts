@@ -36,8 +36,7 @@ export async function processPart(work: PartWork, outputs: StageOutputs): Promis
   const models = work.models ?? [];
   const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
   const exact = work.resize === 'keras';
-  // distinct input sizes of the models: one resize per size and chip
-  const modelInputs = keras && !exact ? [...new Map(models.map((m) => [m.runner.inputSize.join('x'), m.runner.inputSize] as const)).values()] : [];
+  const modelInputs = keras && !exact ? keras.modelInputSizes([...models]) : [];
   async function* boxes(): AsyncGenerator<BoxRow> {
     for await (const b of work.boxes) {
       counts.boxes++;

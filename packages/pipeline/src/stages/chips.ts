@@ -7,7 +7,6 @@ import type { Progress, StageProgress } from '../progress.js';
 import { processPart } from '../run/part-processor.js';
 import { planChipParts } from '../run/chip-parts.js';
 import { runInParts } from '../run/run-in-parts.js';
-import { PREDICTIONS_FILE, predictionColumnSpecs } from './classify.js';
 
 export { CHIPS_FILE };
 export const CHIP_ERRORS_FILE = 'errors.jsonl';
@@ -69,6 +68,8 @@ export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult
   const models = o.models ?? [];
   const images = parquetImageSource(o.images);
   const parts = boxesPath && o.ledger ? await planChipParts(boxesPath, o.rowsPerPart ?? 5000) : [{ rowStart: 0, rowEnd: total ?? Infinity }];
+  // the predictions schema lives with the models: loaded only when there are models
+  const keras = models.length ? await import('@oidstream/keras-models') : undefined;
   const file = path.join(o.out, CHIPS_FILE);
   const errorsFile = path.join(o.out, CHIP_ERRORS_FILE);
   const r = await runInParts({
@@ -82,7 +83,7 @@ export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult
       out: o.out,
       chipFiles: o.chipFiles ?? true,
       chips: { file, columns },
-      predictions: models.length ? { file: path.join(o.out, PREDICTIONS_FILE), columns: predictionColumnSpecs(models.map((m) => m.name)) } : undefined,
+      predictions: keras && { file: path.join(o.out, keras.PREDICTIONS_FILE), columns: keras.predictionColumnSpecs(models.map((m) => m.name)) },
       errors: { file: errorsFile, stages: models.length ? ['chips', 'classify'] : ['chips'] },
     },
     process: (p, outputs) => {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetInfo, readParquetRows, writeParquet } from '@oidstream/parquet-io';
 import { main } from '../cli.js';
 import { Progress, type ProgressEvent } from '../progress.js';
-import { classifyStage, predictionColumnSpecs } from './classify.js';
+import { predictionColumnSpecs } from '@oidstream/keras-models';
+import { classifyStage } from './classify.js';
 
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../../shared');
 const haveShared = existsSync(path.join(shared, 'models', 'mobilenet_v1_0.75_224')) && existsSync(path.join(shared, 'oid-real', 'images'));
@@ -31,25 +32,6 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
     process.stderr.write = write;
   }
 }
-
-describe('predictions.parquet schema', () => {
-  it('has the key columns and four columns per model', () => {
-    expect(predictionColumnSpecs(['mobilenet', 'resnet50']).map((c) => `${c.name}:${c.type}`)).toEqual([
-      'chip_id:STRING',
-      'ImageID:STRING',
-      'LabelName:STRING',
-      'DisplayName:STRING',
-      'mobilenet_label:STRING',
-      'mobilenet_wnid:STRING',
-      'mobilenet_score:DOUBLE',
-      'mobilenet_top5:STRING',
-      'resnet50_label:STRING',
-      'resnet50_wnid:STRING',
-      'resnet50_score:DOUBLE',
-      'resnet50_top5:STRING',
-    ]);
-  });
-});
 
 describe('oidstream classify: bad input is one coded line', () => {
   it.each([

@@ -5,8 +5,11 @@ import {
   type BackendChoice,
   type ClassifierModel,
   type PreprocessMode,
+  predictionColumnSpecs,
+  PREDICTION_KEY_COLUMNS,
+  PREDICTIONS_FILE,
 } from '@oidstream/keras-models';
-import { parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
+import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
@@ -44,9 +47,6 @@ export interface ClassifyStageOptions {
   onWarning?: (message: string) => void;
 }
 
-export const PREDICTIONS_FILE = 'predictions.parquet';
-/** Columns carried over from chips.parquet. */
-export const PREDICTION_KEY_COLUMNS = ['chip_id', 'ImageID', 'LabelName', 'DisplayName'] as const;
 
 export interface ClassifyStageResult {
   file: string;
@@ -57,20 +57,6 @@ export interface ClassifyStageResult {
   partMs: number[];
   ms: number;
   models: { name: string; backend: string; preprocessing: PreprocessMode }[];
-}
-
-/** predictions.parquet schema for the given model names. */
-export function predictionColumnSpecs(modelNames: string[]): ColumnSpec[] {
-  const cols: ColumnSpec[] = PREDICTION_KEY_COLUMNS.map((name) => ({ name, type: 'STRING', nullable: true }));
-  for (const m of modelNames) {
-    cols.push(
-      { name: `${m}_label`, type: 'STRING' },
-      { name: `${m}_wnid`, type: 'STRING' },
-      { name: `${m}_score`, type: 'DOUBLE' },
-      { name: `${m}_top5`, type: 'STRING' },
-    );
-  }
-  return cols;
 }
 
 /** Open every model of the specs (closing those opened if one fails). */
