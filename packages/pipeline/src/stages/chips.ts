@@ -3,7 +3,7 @@ import { CHIPS_FILE, chipsColumns, parquetImageSource, resolveChipOptions, type 
 import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
 import { parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
 import type { Ledger } from '../ledger.js';
-import type { Progress, StageProgress } from '../progress.js';
+import { Progress, type StageProgress } from '../progress.js';
 import { processPart } from '../run/part-processor.js';
 import { planChipParts } from '../run/chip-parts.js';
 import { runInParts } from '../run/run-in-parts.js';
@@ -63,7 +63,7 @@ export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult
   const boxesPath = typeof o.boxes === 'string' ? o.boxes : undefined;
   const columns = chipsColumns(boxesPath ? await parquetColumns(boxesPath) : (o.boxes as { columns: ColumnSpec[] }).columns, boxesPath);
   const total = boxesPath ? (await parquetInfo(boxesPath)).rows : undefined;
-  const stage = 'stage' in (o.progress ?? {}) ? (o.progress as Progress).stage('chips', 'boxes', total) : (o.progress as StageProgress | undefined);
+  const stage = o.progress instanceof Progress ? o.progress.stage('chips', 'boxes', total) : (o.progress as StageProgress | undefined);
   if (total !== undefined) stage?.setTotal(total);
   const models = o.models ?? [];
   const images = parquetImageSource(o.images);

@@ -14,7 +14,7 @@ import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
 import { planParts } from '../part-plan.js';
-import type { Progress, StageProgress } from '../progress.js';
+import { Progress, type StageProgress } from '../progress.js';
 import { classifyChipRows } from '../run/part-processor.js';
 import { runInParts } from '../run/run-in-parts.js';
 
@@ -99,7 +99,7 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
     }
   }
   const models = options.loaded ?? (await openModels(options.models, options));
-  const stage = 'stage' in (options.progress ?? {}) ? (options.progress as Progress).stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
+  const stage = options.progress instanceof Progress ? options.progress.stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
   stage?.setTotal(info.rows);
   const readCols = [...PREDICTION_KEY_COLUMNS.filter((c) => info.columns.includes(c)), 'chip'];
   const file = path.join(options.out, PREDICTIONS_FILE);
