@@ -37,7 +37,7 @@ export class RunContext {
     }
     await mkdir(path.join(out, RUN_FILES.work), { recursive: true });
     const ledger = await Ledger.open(out, runPath(out, 'ledger'), keyArgs, force);
-    if (ledger.resumed) await sweepTempFiles(out);
+    if (ledger.resumed) await sweepTempFiles(out, checkpointedFiles(ledger.data.checkpoints));
     const previous = ledger.resumed ? await readRunRecord(runPath(out, 'runJson')).catch(() => undefined) : undefined;
     const recorder = new RunRecorder(runPath(out, 'runJson'), args, previous);
     await recorder.save();
@@ -82,14 +82,25 @@ export class RunContext {
   }
 }
 
-/** Temp files of writes a kill interrupted (`<name>.tmp-…`): never final outputs, safe to delete. */
-async function sweepTempFiles(out: string): Promise<void> {
+/** The temp files a stage's checkpoint goes on with (every `tempPath` in it). */
+function checkpointedFiles(value: unknown, into = new Set<string>()): Set<string> {
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'tempPath' && typeof v === 'string') into.add(path.resolve(v));
+      else checkpointedFiles(v, into);
+    }
+  }
+  return into;
+}
+
+/** Temp files of writes a kill interrupted (`<name>.tmp-…`) that no checkpoint resumes: never final outputs. */
+async function sweepTempFiles(out: string, keep: ReadonlySet<string>): Promise<void> {
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (!existsSync(dir) || depth > 3) return;
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p, depth + 1);
-      else if (/\.tmp-[0-9a-z-]+$/i.test(e.name)) await rm(p, { force: true });
+      else if (/\.tmp-[0-9a-z-]+$/i.test(e.name) && !keep.has(path.resolve(p))) await rm(p, { force: true });
     }
   };
   await walk(out, 0);

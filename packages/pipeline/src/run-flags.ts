@@ -14,6 +14,7 @@ export function addRunOutputOptions(cmd: Command, options: { dataRequired?: bool
     .option('--model <name=source>', 'model: name=<tfjs layers dir | model.json | http(s) URL | .h5> (repeatable; default: hosted MobileNet when online, else chips only)', collect, []);
   return addChipOptions(addSelectionOptions(cmd))
     .option('--backend <backend>', `inference backend: auto|${BACKEND_ORDER.join('|')}`, 'auto')
+    .option('--resize <mode>', 'model input: fast = resized from the decoded image while the chip is encoded (default); keras = decode each chip JPEG and resize it as Keras load_img does, pixel for pixel', 'fast')
     .option('--batch-size <n>', 'images per inference batch (default 16)')
     .option('--threads <n>', 'inference threads per worker process (default: all cores)');
 }
@@ -25,6 +26,7 @@ export interface RunOutputFlags extends SelectionFlags, ChipFlags {
   backend: string;
   batchSize?: string;
   threads?: string;
+  resize: string;
   force?: boolean;
 }
 
@@ -35,6 +37,7 @@ export function runOutputOptions(f: RunOutputFlags): ShardRunOptions {
   return {
     data: f.data, out: f.out, models: f.model, ...selectionOptions(f),
     ...runChipOptions(f),
+    resize: resizeMode(f.resize),
     backend: f.backend as BackendChoice, batchSize: positiveInt('--batch-size', f.batchSize), threads: positiveInt('--threads', f.threads),
     force: f.force,
   };
@@ -44,4 +47,9 @@ export function runOutputOptions(f: RunOutputFlags): ShardRunOptions {
 function runChipOptions(f: ChipFlags) {
   const { minBoxSize, ...rest } = chipOptions(f);
   return { ...rest, minChipSize: minBoxSize };
+}
+
+function resizeMode(v: string): 'fast' | 'keras' {
+  if (v !== 'fast' && v !== 'keras') throw new PipelineError('BAD_OPTION', `--resize ${JSON.stringify(v)}: use fast or keras`);
+  return v;
 }

@@ -137,7 +137,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     const choice = await chooseModels(o.models ?? [], { probeNetwork: o.probeNetwork });
     record.models = choice.models;
     record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
-    const modelsKey = JSON.stringify(choice.models);
+    // predictions depend on the models and on how their inputs were made
+    const modelsKey = JSON.stringify(o.resize === 'keras' ? { models: choice.models, resize: 'keras' } : choice.models);
     const classifyOpts = { inFlight: Math.max(2, o.threads ?? 2), ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
     const models: ClassifierModel[] = [];
     const openAll = async () => {
