@@ -11,5 +11,7 @@ export const sharedConfig = defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // every skipped suite is listed with its reason at the end (see tools/test-needs)
+    reporters: ['default', '@oidstream/test-needs/reporter'],
   },
 });

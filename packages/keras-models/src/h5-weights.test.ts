@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { asLoaded, haveImages, haveModels, lcg, maxAbsDiff, mobilenetDir, preprocessFiles, randomizeBatchNorm, realImageFiles } from '../test/keras-fixtures.js';
 import { mobileNetV1 } from './architectures/mobilenet.js';
 import { resNet50 } from './architectures/resnet50.js';
@@ -167,7 +168,7 @@ describe('Keras HDF5 weights', () => {
   });
 });
 
-describe.skipIf(!haveModels || !haveImages)('real MobileNet α=0.75 weights through .h5 (needs ../shared)', () => {
+describe.skipIf(needs('../shared/models and ../shared/oid-real', haveModels && haveImages))('real MobileNet α=0.75 weights through .h5 (needs ../shared)', () => {
   it('weights-only and full-model (model_config) .h5 files reproduce the tfjs outputs on real photos', async () => {
     const real = await loadKerasModel(mobilenetDir);
     const weightsOnly = path.join(dir, 'mobilenet_7_5_224_tf.h5');

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { CLASS_INDEX_URL, classIndexCandidates, decodeTopK, loadClassIndex, parseClassIndex } from './imagenet.js';
 import { syntheticClassIndex } from '../test/tiny-model.js';
 
@@ -42,7 +43,7 @@ describe('parseClassIndex', () => {
       expect(() => parseClassIndex(bad)).toThrow(expect.objectContaining({ code: 'BAD_CLASS_INDEX' }));
     }
   });
-  it.skipIf(!existsSync(path.join(shared, 'models')))('reads the real Keras file, duplicates kept (needs ../shared/models)', async () => {
+  it.skipIf(needs('../shared/models', existsSync(path.join(shared, 'models'))))('reads the real Keras file, duplicates kept (needs ../shared/models)', async () => {
     const index = await loadClassIndex({ path: path.join(shared, 'models', 'imagenet_class_index.json') });
     expect(index).toHaveLength(1000);
     expect(index[0]).toEqual(['n01440764', 'tench']);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { mobileNetV1 } from './architectures/mobilenet.js';
 import type { LoadedKerasModel } from './backend.js';
 import { createRunner } from './create-runner.js';
@@ -260,7 +261,7 @@ describe('compileKerasToOnnx', () => {
 const python = '/usr/bin/python3';
 const haveOnnxChecker = spawnSync(python, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
 
-describe.skipIf(!haveOnnxChecker)('onnx.checker (needs /usr/bin/python3 with the onnx module: apt-get install python3-onnx)', () => {
+describe.skipIf(needs('python3-onnx (/usr/bin/python3 -c "import onnx")', haveOnnxChecker))('onnx.checker (needs /usr/bin/python3 with the onnx module: apt-get install python3-onnx)', () => {
   it('accepts the compiled MobileNet with full checks and strict shape inference', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'oidstream-onnx-'));
     try {

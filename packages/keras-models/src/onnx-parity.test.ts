@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { argmax, densenetDir, haveImages, haveModels, maxAbsDiff, mobilenetDir, preprocessFiles, realImageFiles } from '../test/keras-fixtures.js';
 import { loadKerasModel } from './load-model.js';
 import { createOnnxRunner } from './onnx-backend.js';
@@ -35,7 +36,7 @@ async function parity(dir: string, mode: PreprocessMode) {
   return { n: files.length, sameTop1, maxDiff, mismatches };
 }
 
-describe.skipIf(!haveModels || !haveImages)('ONNX Runtime vs tfjs on the real weights and photos (needs ../shared/models and ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/models and ../shared/oid-real', haveModels && haveImages))('ONNX Runtime vs tfjs on the real weights and photos (needs ../shared/models and ../shared/oid-real)', () => {
   it('MobileNet v1 α=0.75 (tf preprocessing): same top-1 on every photo, probabilities within 1e-4', async () => {
     const r = await parity(mobilenetDir, 'tf');
     expect(r.n).toBe(35);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { KerasModelsError } from './errors.js';
 import { parseModelJson } from './manifest.js';
 import { decodeResize, preprocessingFor, preprocessingForName, preprocessPixels, resizeNearest } from './preprocess.js';
@@ -141,7 +142,7 @@ describe('preprocessing chosen by model', () => {
     expect(preprocessingFor(layers(['x']), 'resnet50')).toBe('caffe');
     expect(preprocessingFor(layers(['x']), 'mine')).toBeUndefined();
   });
-  it.skipIf(!existsSync(path.join(shared, 'models')))('reads the real model.json files (needs ../shared/models)', () => {
+  it.skipIf(needs('../shared/models', existsSync(path.join(shared, 'models'))))('reads the real model.json files (needs ../shared/models)', () => {
     const read = (d: string) => parseModelJson(JSON.parse(readFileSync(path.join(shared, 'models', d, 'model.json'), 'utf8'))).topology;
     expect(preprocessingFor(read('mobilenet_v1_0.75_224'))).toBe('tf');
     expect(preprocessingFor(read('densenet121'))).toBe('torch');

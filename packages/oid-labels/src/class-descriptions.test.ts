@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parseClassDescriptions } from './class-descriptions.js';
 import { readClassDescriptions } from './metadata-dir.js';
 import { OidLabelsError } from './errors.js';
@@ -38,7 +39,7 @@ describe('parseClassDescriptions (inline variants)', () => {
   });
 });
 
-describe.skipIf(!existsSync(metadata))('real OID class files (needs ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/oid-real', existsSync(metadata)))('real OID class files (needs ../shared/oid-real)', () => {
   it('v5/v6 boxable: 601 classes, six big cats with their MIDs', () => {
     const c = readClassDescriptions(path.join(metadata, 'class-descriptions-boxable.csv'));
     expect(c.size).toBe(601);

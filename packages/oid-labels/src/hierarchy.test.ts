@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parseHierarchy } from './hierarchy.js';
 import { loadMetadata } from './metadata-dir.js';
 
@@ -42,7 +43,7 @@ describe('ClassHierarchy', () => {
   });
 });
 
-describe.skipIf(!existsSync(metadata))('real bbox_labels_600_hierarchy.json (needs ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/oid-real', existsSync(metadata)))('real bbox_labels_600_hierarchy.json (needs ../shared/oid-real)', () => {
   it('has 602 MIDs and 17 classes under Carnivore, Teddy bear included', () => {
     const { hierarchy, catalog } = loadMetadata(metadata);
     expect(hierarchy).toBeDefined();

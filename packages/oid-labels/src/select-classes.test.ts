@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parseClassDescriptions } from './class-descriptions.js';
 import { parseHierarchy } from './hierarchy.js';
 import { BIG_CATS, resolveClass, selectClasses, splitClassList } from './select-classes.js';
@@ -75,7 +76,7 @@ describe('selectClasses', () => {
   });
 });
 
-describe.skipIf(!existsSync(metadata))('selection on the real files (needs ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/oid-real', existsSync(metadata)))('selection on the real files (needs ../shared/oid-real)', () => {
   it('v5: default six, --under Carnivore 17; v4 default still resolves by MID with the v4 names', () => {
     const m = loadMetadata(metadata);
     expect(selectClasses(m.catalog).map((c) => c.LabelName)).toEqual(['/m/07dm6', '/m/096mb', '/m/0cd4d', '/m/0c29q', '/m/0449p', '/m/04g2r']);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { collect } from '../test/collect.js';
 import { packImages, readParquetRows, readParquetRowsByKey } from './index.js';
 
@@ -86,7 +87,7 @@ describe('packImages', () => {
     await expect(packImages(undefined as never)).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
-  describe.skipIf(!existsSync(path.join(shared, 'oid-real/images')))('on real photos (needs ../shared/oid-real)', () => {
+  describe.skipIf(needs('../shared/oid-real', existsSync(path.join(shared, 'oid-real/images'))))('on real photos (needs ../shared/oid-real)', () => {
     it('packs the 35 real JPEGs byte-for-byte and reads one back by key', async () => {
       const imgs = path.join(shared, 'oid-real/images');
       const out = path.join(dir, 'real.parquet');

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { generateOid } from '@oidstream/tools';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { runPipeline } from '../src/run.js';
@@ -42,7 +43,7 @@ describe('samples/compose.ts: the streams composed by hand', () => {
     expect(await chipSet(hand.chipsFile)).toEqual(await chipSet(path.join(run, 'chips.parquet')));
   }, 300_000);
 
-  it.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('classifies every chip with a real model (needs ../shared/models)', async () => {
+  it.skipIf(needs('../shared/models', existsSync(path.join(mobilenet, 'model.json'))))('classifies every chip with a real model (needs ../shared/models)', async () => {
     const hand = await composeByHand(data, path.join(tmp, 'hand-model'), mobilenet);
     let n = 0;
     for await (const r of readParquetRows(hand.predictions!, { columns: ['mobilenet_wnid'] })) {

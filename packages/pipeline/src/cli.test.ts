@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, describeError } from './cli.js';
 
@@ -13,5 +16,11 @@ describe('cli', () => {
   it('registers every command of the CLI contract', () => {
     const names = buildProgram().commands.map((c) => c.name());
     expect(names).toEqual(expect.arrayContaining(['classes', 'pack', 'select', 'chips', 'classify', 'report', 'run', 'bench']));
+  });
+
+  it('oidstream --version prints the package version (the compiled bin)', () => {
+    const pkg = path.join(import.meta.dirname, '..');
+    const version = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')).version;
+    expect(execFileSync(process.execPath, [path.join(pkg, 'bin/oidstream.js'), '--version'], { encoding: 'utf8' })).toBe(`${version}\n`);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerClasses } from './commands/classes.js';
 import { registerSelect } from './commands/select.js';
@@ -16,9 +17,15 @@ import { registerDownload } from './commands/download.js';
 /** Each command lives in its own file under commands/ and registers itself here. */
 const COMMANDS = [registerClasses, registerSelect, registerPack, registerChips, registerClassify, registerReport, registerRun, registerBench, registerDownload, registerEnqueue, registerWorker, registerStatus, registerMerge];
 
+/** This package's version (src/ and dist/ both sit one level below package.json). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('oidstream')
     .description('Turn Google Open Images (OID) metadata, labels, boxes and images into classified image chips.')
+    .version(packageVersion(), '-V, --version', 'print the oidstream version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { main } from './cli.js';
 import { readErrorLog } from './download-error-log.js';
@@ -31,7 +32,7 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-describe.skipIf(!existsSync(testData))('oidstream download on the generated data set (needs test-data/oid)', () => {
+describe.skipIf(needs('test-data/oid', existsSync(testData)))('oidstream download on the generated data set (needs test-data/oid)', () => {
   let server: FaultServer;
   let tmp: string;
   let selected: string[];

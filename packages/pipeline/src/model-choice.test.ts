@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { chooseModels, parseModelSpecs } from './model-choice.js';
 
@@ -18,7 +20,23 @@ describe('model choice', () => {
   });
 
   it('skips when the hosted model does not answer', async () => {
-    const choice = await chooseModels([], { probeNetwork: true, hostedUrl: 'http://127.0.0.1:9/model.json', cacheDir: '/nonexistent' });
-    expect(choice.skipped).toBeDefined();
+    const hostedUrl = 'http://127.0.0.1:9/model.json';
+    const choice = await chooseModels([], { probeNetwork: true, hostedUrl, cacheDir: '/nonexistent' });
+    expect(choice).toEqual({
+      models: [],
+      skipped: { reason: `no --model given and the hosted MobileNet (${hostedUrl}) cannot be reached`, hint: expect.stringContaining('--model mobilenet=') },
+    });
+  });
+
+  it('uses the hosted model when it answers (a real local HTTP server)', async () => {
+    const server = createServer((req, res) => res.writeHead(req.url === '/m/model.json' ? 200 : 404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const hostedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/m/model.json`;
+      expect(await chooseModels([], { probeNetwork: true, hostedUrl, cacheDir: '/nonexistent' })).toEqual({ models: [{ name: 'mobilenet', source: hostedUrl }] });
+      expect(await chooseModels(['mine=./m'], { probeNetwork: true, hostedUrl, cacheDir: '/nonexistent' })).toEqual({ models: [{ name: 'mine', source: './m' }] });
+    } finally {
+      server.close();
+    }
   });
 });

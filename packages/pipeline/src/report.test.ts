@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { writeReport } from './report.js';
 import { writeRunDirFixture } from '../test/run-dir-fixture.js';
 import { dumpDom, findChromium, screenshot } from '../test/chromium.js';
@@ -70,7 +71,7 @@ describe('report', () => {
   });
 });
 
-describe.skipIf(!findChromium())('report in headless Chromium (needs Debian chromium: apt-get install -y chromium)', () => {
+describe.skipIf(needs('chromium', !!findChromium()))('report in headless Chromium (needs Debian chromium: apt-get install -y chromium)', () => {
   it('renders every chart with marks and a non-blank page', async () => {
     const { html } = await writeReport(dir);
     const dom = await dumpDom(html);

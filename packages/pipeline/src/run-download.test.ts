@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { runPipeline } from './run.js';
 import { startFaultServer, type Fault, type FaultServer } from '../test/fault-server.js';
@@ -18,7 +19,7 @@ async function chips(file: string): Promise<Map<string, Buffer>> {
   return rows;
 }
 
-describe.skipIf(!existsSync(testData))('oidstream run --download on a data dir without images (needs test-data/oid)', () => {
+describe.skipIf(needs('test-data/oid', existsSync(testData)))('oidstream run --download on a data dir without images (needs test-data/oid)', () => {
   let tmp: string;
   let server: FaultServer;
 

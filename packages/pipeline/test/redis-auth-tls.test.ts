@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parseRedisUrl } from '../src/redis-url.js';
 import { findRedisServer, makeTestTls, startLocalRedis } from '../src/redis-server.js';
 import type { LocalRedis } from '../src/redis-server.js';
@@ -18,7 +19,7 @@ const hasOpenssl = (() => {
 })();
 const reason = !findRedisServer() ? 'redis-server not installed (apt-get install -y redis-server)' : '';
 
-describe.skipIf(!!reason)(`Redis URLs with a password and TLS against a real server${reason ? ` (skipped: ${reason})` : ''}`, () => {
+describe.skipIf(needs(reason, !reason))(`Redis URLs with a password and TLS against a real server${reason ? ` (skipped: ${reason})` : ''}`, () => {
   const servers: LocalRedis[] = [];
   const dirs: string[] = [];
   afterAll(async () => {
@@ -42,7 +43,7 @@ describe.skipIf(!!reason)(`Redis URLs with a password and TLS against a real ser
     expect((err as Error).message).toContain('***');
   });
 
-  it.skipIf(!hasOpenssl)('rediss:// with a private CA ($OIDSTREAM_REDIS_CA); an untrusted certificate is refused', async () => {
+  it.skipIf(needs('openssl', hasOpenssl))('rediss:// with a private CA ($OIDSTREAM_REDIS_CA); an untrusted certificate is refused', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'oidstream-tls-'));
     dirs.push(dir);
     const tls = await makeTestTls(dir);

@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parquetInfo } from '@oidstream/parquet-io';
 import { runPipeline } from '../src/run.js';
 import { dumpDom, findChromium } from './chromium.js';
@@ -41,7 +42,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(!present)('oidstream run on real OID-shaped data with real MobileNet weights (needs ../shared/oid-real and ../shared/models)', () => {
+describe.skipIf(needs('../shared/oid-real and ../shared/models', present))('oidstream run on real OID-shaped data with real MobileNet weights (needs ../shared/oid-real and ../shared/models)', () => {
   it('writes chips, predictions and the report; top-1 big-cat agreement ≥ 0.8', async () => {
     const data = await oidRealDataDir(path.join(tmp, 'data'));
     const out = path.join(tmp, 'out');

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { generateOid } from '@oidstream/tools';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { runPipeline, type RunOptions } from '../src/run.js';
@@ -123,7 +124,7 @@ describe('oidstream run: resume after kill -9', () => {
   }, 300_000);
 });
 
-describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: resume inside chips + classify (needs ../shared/models)', () => {
+describe.skipIf(needs('../shared/models', existsSync(path.join(mobilenet, 'model.json'))))('oidstream run: resume inside chips + classify (needs ../shared/models)', () => {
   it('kill -9 after some parts of the one chips+classify pass, rerun goes on from there → same chips and predictions', async () => {
     const args = { data: small, models: [`mobilenet=${mobilenet}`], chipsPartRows: 10 };
     const reference = path.join(tmp, 'ref-classify');
@@ -158,7 +159,7 @@ describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run:
   }, 600_000);
 });
 
-describe.skipIf(!existsSync(path.join(mobilenet, 'model.json')))('oidstream run: a model added later (needs ../shared/models)', () => {
+describe.skipIf(needs('../shared/models', existsSync(path.join(mobilenet, 'model.json'))))('oidstream run: a model added later (needs ../shared/models)', () => {
   it('adding --model to a finished run classifies and reuses every earlier stage', async () => {
     const out = path.join(tmp, 'add-model');
     await runPipeline({ data: small, out, ...quiet });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { findRedisServer, startLocalRedis } from '../src/redis-server.js';
 import type { LocalRedis } from '../src/redis-server.js';
 import { makeShardFixture } from './scale-out-fixture.js';
@@ -20,7 +21,7 @@ const reason = redisMissing ? 'redis-server not installed (apt-get install -y re
 // fast failure detection for the fault tests: a dead worker's shard is free again after ~2 s
 const FAST = ['--lock-duration', '2000', '--stalled-interval', '1000', '--exit-when-idle', '500'];
 
-describe.skipIf(!!reason)(`scale-out on BullMQ with a real Redis${reason ? ` (skipped: ${reason})` : ''}`, () => {
+describe.skipIf(needs(reason, !reason))(`scale-out on BullMQ with a real Redis${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let redis: LocalRedis;
   let tmp: string;
   let fx: Fixture;

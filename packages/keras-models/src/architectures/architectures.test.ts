@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { haveImages, haveModels, maxAbsDiff, mobilenetDir, preprocessFiles, realImageFiles } from '../../test/keras-fixtures.js';
 import { loadKerasModel } from '../load-model.js';
 import { mainTf } from '../tfjs-main.js';
@@ -47,7 +48,7 @@ describe('Keras architectures built in code', () => {
   });
 });
 
-describe.skipIf(!haveModels || !haveImages)('MobileNet α=0.75 built in code vs the real Keras model.json (needs ../shared)', () => {
+describe.skipIf(needs('../shared/models and ../shared/oid-real', haveModels && haveImages))('MobileNet α=0.75 built in code vs the real Keras model.json (needs ../shared)', () => {
   it('same layers, names, configs and connections; the real weights load and give the same outputs', async () => {
     const real = await loadKerasModel(mobilenetDir);
     const built = mobileNetV1({ alpha: 0.75 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { main } from '../cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -34,7 +35,7 @@ const BIG_CATS = [
 ];
 
 for (const [name, metadata] of [['generated test-data/oid', generated], ['real OID metadata (needs ../shared/oid-real)', realMetadata]] as const) {
-  describe.skipIf(!existsSync(metadata))(`oidstream classes on ${name}`, () => {
+  describe.skipIf(needs(metadata, existsSync(metadata)))(`oidstream classes on ${name}`, () => {
     it('prints the six big cats by default (--json), 17 under Carnivore, and a tab table without --json', async () => {
       const def = await run('--metadata', metadata, '--json');
       expect(def.code).toBe(0);

@@ -6,11 +6,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readParquetRows } from '@oidstream/parquet-io';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { BOX_COLUMNS, cli, real, realBoxesParquet } from '../../test/chips-support.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
-describe.skipIf(!existsSync(path.join(real, 'images')))('pack → chips on real photos (needs ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/oid-real', existsSync(path.join(real, 'images'))))('pack → chips on real photos (needs ../shared/oid-real)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'chips-real-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { parquetInfo, readParquetRows, writeParquet } from '@oidstream/parquet-io';
 import { main } from '../cli.js';
 import { Progress, type ProgressEvent } from '../progress.js';
@@ -59,7 +60,7 @@ describe('oidstream classify: bad input is one coded line', () => {
   });
 });
 
-describe.skipIf(!haveShared)('classify stage on real chips with the real MobileNet (needs ../shared)', () => {
+describe.skipIf(needs('../shared/models and ../shared/oid-real', haveShared))('classify stage on real chips with the real MobileNet (needs ../shared)', () => {
   it('writes predictions.parquet with one row per chip and the per-model columns', async () => {
     const lines = readFileSync(path.join(shared, 'oid-real', 'annotations', 'derived-annotations-human-imagelabels-boxable.csv'), 'utf8').trim().split(/\r?\n/).slice(1, 7);
     const chips = path.join(root, 'chips.parquet');

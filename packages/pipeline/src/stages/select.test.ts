@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { generateOid } from '@oidstream/tools';
 import type { BadRow } from '@oidstream/oid-labels';
 import { main } from '../cli.js';
 import { findDataFiles, selectBoxes, selectStage, type SelectOptions } from './select.js';
 import { compareWithDuckDb, duckDbSummary } from '../../test/select-reference.js';
+
+const BIG_CATS = ['Cheetah', 'Jaguar (Animal)', 'Leopard', 'Lion', 'Lynx', 'Tiger'];
+// Carnivore's 17 descendants in bbox_labels_600_hierarchy.json (the generator copies the real subtree).
+const UNDER_CARNIVORE = [...BIG_CATS, 'Bear', 'Brown bear', 'Cat', 'Dog', 'Fox', 'Otter', 'Panda', 'Polar bear', 'Raccoon', 'Red panda', 'Teddy bear'].sort();
+const sortedNames = (cs: readonly { DisplayName: string }[]): string[] => cs.map((c) => c.DisplayName).sort();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
@@ -23,20 +29,23 @@ describe('select on a generated data dir (10k box rows) equals DuckDB SQL row fo
     expect(r.boxRows).toBeGreaterThanOrEqual(10_000);
   });
 
-  const cases: [string, Omit<SelectOptions, 'data'>][] = [
-    ['defaults (six big cats, Confidence > 0.99)', {}],
+  const cases: [string, Omit<SelectOptions, 'data'> & { classes?: string; under?: string }, string[]][] = [
+    ['defaults (six big cats, Confidence > 0.99)', {}, BIG_CATS],
     ['--under Carnivore, --min-confidence 0.5, all box filters, --min-box-size 0.3', {
       under: 'Carnivore', minConfidence: 0.5, excludeGroupOf: true, excludeDepiction: true, excludeOccluded: true,
       excludeTruncated: true, excludeInside: true, minBoxSize: 0.3,
-    }],
-    ['--classes "Tiger,dog" --min-confidence 0 (machine labels count)', { classes: 'Tiger,dog', minConfidence: 0 }],
+    }, UNDER_CARNIVORE],
+    ['--classes "Tiger,dog" --min-confidence 0 (machine labels count)', { classes: 'Tiger,dog', minConfidence: 0 }, ['Dog', 'Tiger']],
   ];
-  for (const [name, opts] of cases) {
+  for (const [name, opts, expectedClasses] of cases) {
     it(name, async () => {
       const out = path.join(work, `out-${name.length}`);
       const r = await selectStage({ data, out, ...opts });
       expect(r.boxes).toBeGreaterThan(0);
-      const cmp = await compareWithDuckDb(data, r.boxesPath, r.summary.classes.map((c) => c.LabelName), { data, ...opts });
+      const cmp = await compareWithDuckDb(data, r.boxesPath, opts);
+      // the class list: ours, the reference's own resolution, and the expected names all agree
+      expect(sortedNames(r.summary.classes)).toEqual(expectedClasses);
+      expect(sortedNames(cmp.classes)).toEqual(expectedClasses);
       expect(cmp.schema).toEqual([
         'ImageID VARCHAR', 'Source VARCHAR', 'LabelName VARCHAR', 'Confidence DOUBLE', 'XMin DOUBLE', 'XMax DOUBLE', 'YMin DOUBLE', 'YMax DOUBLE',
         'IsOccluded INTEGER', 'IsTruncated INTEGER', 'IsGroupOf INTEGER', 'IsDepiction INTEGER', 'IsInside INTEGER', 'DisplayName VARCHAR',
@@ -135,7 +144,7 @@ describe('select: bad rows, options and data-dir errors', () => {
   });
 });
 
-describe.skipIf(!existsSync(realOid))('select on the real OID metadata and derived big-cat annotations (needs ../shared/oid-real)', () => {
+describe.skipIf(needs('../shared/oid-real', existsSync(realOid)))('select on the real OID metadata and derived big-cat annotations (needs ../shared/oid-real)', () => {
   it('selects the 19 real boxes (Lion 9, Leopard 10) and matches DuckDB', async () => {
     // The real annotations are named derived-*.csv; the data-dir layout wants <split>-annotations-*.csv.
     const data = path.join(work, 'real');
@@ -152,11 +161,15 @@ describe.skipIf(!existsSync(realOid))('select on the real OID metadata and deriv
     expect(r.images).toBe(35);
     const byName = Object.fromEntries(r.summary.classes.map((c) => [c.DisplayName, [c.positiveLabels, c.boxes]]));
     expect(byName).toEqual({ Tiger: [4, 0], Lion: [12, 9], Cheetah: [4, 0], Leopard: [11, 10], 'Jaguar (Animal)': [3, 0], Lynx: [1, 0] });
-    const cmp = await compareWithDuckDb(data, r.boxesPath, r.summary.classes.map((c) => c.LabelName), { data });
+    const cmp = await compareWithDuckDb(data, r.boxesPath, {});
     expect(cmp).toMatchObject({ ours: 19, reference: 19, onlyOurs: 0, onlyReference: 0 });
-    // Nothing under Carnivore but the big cats has labels here: same 19 boxes.
+    expect(sortedNames(cmp.classes)).toEqual(BIG_CATS);
+    // Nothing under Carnivore but the big cats has labels here: same 19 boxes, 17 classes on the real hierarchy.
     const under = await selectStage({ data, out: path.join(work, 'real-out2'), under: 'Carnivore' });
-    expect(under.summary.classes).toHaveLength(17);
+    expect(sortedNames(under.summary.classes)).toEqual(UNDER_CARNIVORE);
+    const cmpUnder = await compareWithDuckDb(data, under.boxesPath, { under: 'Carnivore' });
+    expect(sortedNames(cmpUnder.classes)).toEqual(UNDER_CARNIVORE);
+    expect(cmpUnder).toMatchObject({ ours: 19, reference: 19, onlyOurs: 0, onlyReference: 0 });
     expect(under.boxes).toBe(19);
   });
 
@@ -170,7 +183,8 @@ describe.skipIf(!existsSync(realOid))('select on the real OID metadata and deriv
     const bad: BadRow[] = [];
     const r = await selectStage({ data, out: path.join(work, 'real-v4-out'), classes: 'Human arm', onBadRow: (b) => bad.push(b) });
     expect(bad).toEqual([]);
-    const cmp = await compareWithDuckDb(data, r.boxesPath, ['/m/0dzf4'], { data, classes: 'Human arm' });
+    const cmp = await compareWithDuckDb(data, r.boxesPath, { classes: 'Human arm' });
+    expect(cmp.classes).toEqual([{ LabelName: '/m/0dzf4', DisplayName: 'Human arm' }]);
     expect(r.boxes).toBeGreaterThan(0);
     expect(cmp).toMatchObject({ ours: r.boxes, reference: r.boxes, onlyOurs: 0, onlyReference: 0 });
   });
