@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { runPipeline } from './run.js';
-import { startFaultServer, type Fault, type FaultServer } from '../test/fault-server.js';
+import { startFaultServer, type Fault, type FaultServer } from '../../oid-download/test/fault-server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const testData = path.join(repoRoot, 'test-data', 'oid');
