@@ -9,7 +9,8 @@ export type ParquetIoErrorCode =
   | 'UNKNOWN_COLUMN'
   | 'READ_FAILED'
   | 'NO_IMAGES_DIR'
-  | 'BAD_ROTATION_CSV';
+  | 'BAD_ROTATION_CSV'
+  | 'LOCKED'; // another live process writes the same output
 
 export class ParquetIoError extends Error {
   readonly code: ParquetIoErrorCode;

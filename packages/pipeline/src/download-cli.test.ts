@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { main } from './cli.js';
-import { readErrorLog } from './download-error-log.js';
+import { readErrorLog } from '@oidstream/oid-download';
 import { selectBoxes } from './stages/select.js';
-import { startFaultServer } from '../test/fault-server.js';
-import type { Fault, FaultServer } from '../test/fault-server.js';
+import { startFaultServer } from '../../oid-download/test/fault-server.js';
+import type { Fault, FaultServer } from '../../oid-download/test/fault-server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const testData = path.join(repoRoot, 'test-data', 'oid');
@@ -95,6 +95,29 @@ describe.skipIf(needs('test-data/oid', existsSync(testData)))('oidstream downloa
     const r = await runCli(['download', '--boxes', path.join(sel, 'boxes.parquet'), '--data', testData, '--out', out, '--base-url', server.baseUrl, '--backoff', '5']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`${selected.length - 1} images`);
+    expect(r.stderr).toContain(`oidstream: 1 of ${selected.length} selected images could not be stored (1 MISSING)`);
+  });
+
+  it('exits non-zero with one line when not one image could be stored', async () => {
+    const ids = path.join(tmp, 'gone.txt');
+    writeFileSync(ids, 'train/0000000000000001\ntrain/0000000000000002\n');
+    const out = path.join(tmp, 'gone', 'images.parquet');
+    const r = await runCli(['download', '--ids', ids, '--out', out, '--base-url', server.baseUrl, '--backoff', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('oidstream:'))).toEqual([
+      `oidstream: none of the 2 selected images could be stored (2 MISSING); reasons per image in ${path.join(tmp, 'gone', 'download-errors.jsonl')} [NOTHING_STORED]`,
+    ]);
+  });
+
+  it('refuses a second download into the same output while the first holds its lock', async () => {
+    const out = path.join(tmp, 'held', 'images.parquet');
+    mkdirSync(path.dirname(out), { recursive: true });
+    // A live holder: this very process, as another download would be.
+    writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: 'download' }));
+    const r = await runCli(['download', '--ids', path.join(tmp, 'gone.txt'), '--out', out, '--base-url', server.baseUrl]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^oidstream: .*held is in use by download \\(pid ${process.pid} on .*\\[LOCKED\\]$`));
+    rmSync(`${out}.lock`);
   });
 
   it('prints a coded one-line error for bad flags', async () => {

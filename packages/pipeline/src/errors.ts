@@ -9,11 +9,6 @@ export type PipelineErrorCode =
   | 'REPORT_INPUT_MISSING'
   | 'RESUME_FAILED' // a checkpointed output's temp file is gone: the stage starts over
   | 'CHROMIUM_MISSING'
-  // download
-  | 'BAD_SOURCE' // --source is not s3|original|thumbnail
-  | 'NO_URL' // --source original/thumbnail but no images-with-rotation CSV row gives the URL
-  | 'BAD_CSV' // an images-with-rotation CSV lacks a required column
-  | 'UNREACHABLE' // every request so far failed to connect: wrong --base-url or no network
   // scale-out
   | 'BAD_REDIS_URL'
   | 'REDIS_UNREACHABLE'

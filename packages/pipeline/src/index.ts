@@ -7,8 +7,8 @@ export { chipsStage, CHIPS_FILE, CHIP_ERRORS_FILE } from './stages/chips.js';
 export type { ChipsStageOptions, ChipsStageResult } from './stages/chips.js';
 export { classifyStage, openModels } from './stages/classify.js';
 export type { ClassifyStageOptions, ClassifyStageResult } from './stages/classify.js';
-export { downloadImages, DOWNLOAD_DEFAULTS } from './stages/download.js';
-export type { DownloadOptions, DownloadSummary } from './stages/download.js';
+export { downloadImages, DOWNLOAD_DEFAULTS } from '@oidstream/oid-download';
+export type { DownloadOptions, DownloadSummary } from '@oidstream/oid-download';
 // run, report, progress, evaluation, bench (issue 5)
 export { runPipeline, RUN_DEFAULTS, STAGES } from './run.js';
 export type { RunOptions, RunResult } from './run.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { runPipeline } from './run.js';
-import { startFaultServer, type Fault, type FaultServer } from '../test/fault-server.js';
+import { startFaultServer, type Fault, type FaultServer } from '../../oid-download/test/fault-server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const testData = path.join(repoRoot, 'test-data', 'oid');

@@ -14,8 +14,7 @@ import { writeReport } from './report.js';
 import { RunContext, type StageOutcome } from './run-context.js';
 import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
-import { imageRefsFromBoxes } from './download-refs.js';
-import { downloadImages } from './stages/download.js';
+import { downloadImages, imageRefsFromBoxes } from '@oidstream/oid-download';
 import { packStage } from './stages/pack.js';
 import { selectStage, type SelectionOptions } from './stages/select.js';
 

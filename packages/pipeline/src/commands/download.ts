@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { integerAtLeast } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
-import { imageRefsFromBoxes, imageRefsFromSelection, readIdList } from '../download-refs.js';
+import { DOWNLOAD_DEFAULTS, downloadImages, formatReasons, imageRefsFromBoxes, progressReporter, readIdList } from '@oidstream/oid-download';
+import type { ImageRef } from '@oidstream/oid-download';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
-import { progressReporter } from '../download-progress.js';
-import { DOWNLOAD_DEFAULTS, downloadImages } from '../stages/download.js';
-import type { ImageRef } from '../download-plan.js';
+import { selectBoxes } from '../stages/select.js';
+import type { SelectOptions } from '../stages/select.js';
 
 interface DownloadFlags extends SelectionFlags {
   data?: string;
@@ -22,6 +22,19 @@ interface DownloadFlags extends SelectionFlags {
   partBytes: string;
   retryMissing?: boolean;
   json?: boolean;
+}
+
+/**
+ * The images the selection needs: distinct ImageIDs of the selected boxes (an image labelled with a class but without
+ * a box of it yields no chip, so it is not fetched).
+ */
+async function* imageRefsFromSelection(options: SelectOptions): AsyncGenerator<ImageRef> {
+  const seen = new Set<string>();
+  for await (const box of selectBoxes(options)) {
+    if (seen.has(box.ImageID)) continue;
+    seen.add(box.ImageID);
+    yield { ImageID: box.ImageID };
+  }
 }
 
 export function registerDownload(program: Command): void {
@@ -73,6 +86,9 @@ export function registerDownload(program: Command): void {
           `${summary.out}: ${summary.rows} images (${summary.fetched} fetched now, ${summary.kept} kept from before); ` +
             `${summary.errors} not stored → ${summary.errorsFile}\n`,
         );
+      }
+      if (summary.errors > 0 && !flags.json) {
+        process.stderr.write(`oidstream: ${summary.errors} of ${summary.selected} selected images could not be stored (${formatReasons(summary.errorsByReason)}); see ${summary.errorsFile}\n`);
       }
     });
 }

@@ -3,25 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasOpenQuote, splitCsvRecord } from './csv-record.js';
-import { planDownloads } from './download-plan.js';
-import type { ImageMeta } from './download-plan.js';
+import { planDownloads } from './plan.js';
+import type { ImageMeta } from './plan.js';
 import { fetchImages, fetchImagesStream } from './fetch-images.js';
 import { findImageMetaFiles, readImageMeta } from './read-image-meta.js';
 import { startFaultServer } from '../test/fault-server.js';
 import type { FaultServer } from '../test/fault-server.js';
 import { makeJpegs } from '../test/make-images.js';
-
-describe('splitCsvRecord', () => {
-  it('splits quoted fields with commas, doubled quotes, newlines and a CR at the end', () => {
-    expect(splitCsvRecord('a,"b, c","say ""hi""",,e\r')).toEqual(['a', 'b, c', 'say "hi"', '', 'e']);
-    expect(splitCsvRecord('"x\ny",z')).toEqual(['x\ny', 'z']);
-    expect(splitCsvRecord('a,"quoted"')).toEqual(['a', 'quoted']);
-    expect(splitCsvRecord('')).toEqual(['']);
-    expect(hasOpenQuote('a,"b')).toBe(true);
-    expect(hasOpenQuote('a,"b""c"')).toBe(false);
-  });
-});
 
 describe('planDownloads', () => {
   const meta = new Map<string, ImageMeta>([
@@ -90,18 +78,20 @@ describe('readImageMeta', () => {
         path.join(dir, 'annotations', 'train-images-boxable-with-rotation.csv'),
         '\uFEFFImageID,Rotation,OriginalURL,Author,OriginalMD5,License,Thumbnail300KURL\n' +
           'aaaa,90.0,https://o/a.jpg,"Doe, J.",bWQ1,CC,https://t/a.jpg\n' +
+          'dddd,0,https://o/d.jpg,"say ""hi""\non two lines",,CC,\n' +
           'bbbb,,https://o/b.jpg,B,,CC,\n' +
           'cccc,180,https://o/c.jpg,C,,CC,\n',
       );
       await writeFile(path.join(dir, 'annotations', 'train-annotations-bbox.csv'), 'ImageID\n');
       const files = await findImageMetaFiles(dir);
       expect(files.map((f) => path.basename(f))).toEqual(['train-images-boxable-with-rotation.csv']);
-      const meta = await readImageMeta(files, new Set(['aaaa', 'bbbb', 'zzzz']));
-      expect([...meta.keys()]).toEqual(['aaaa', 'bbbb']);
+      const meta = await readImageMeta(files, new Set(['aaaa', 'bbbb', 'dddd', 'zzzz']));
+      expect([...meta.keys()]).toEqual(['aaaa', 'dddd', 'bbbb']);
       expect(meta.get('aaaa')).toEqual({
         ImageID: 'aaaa', Subset: 'train', OriginalURL: 'https://o/a.jpg', Thumbnail300KURL: 'https://t/a.jpg',
         OriginalMD5: 'bWQ1', License: 'CC', Author: 'Doe, J.', Rotation: 90,
       });
+      expect(meta.get('dddd')).toMatchObject({ Author: 'say "hi"\non two lines', Rotation: 0 });
       expect(meta.get('bbbb')).toMatchObject({ Rotation: null, OriginalMD5: null, Thumbnail300KURL: null });
     } finally {
       await rm(dir, { recursive: true, force: true });

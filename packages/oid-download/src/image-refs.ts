@@ -1,17 +1,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { readParquetRows } from '@oidstream/parquet-io';
-import { PipelineError } from './errors.js';
-import type { ImageRef } from './download-plan.js';
-import { selectBoxes } from './stages/select.js';
-import type { SelectOptions } from './stages/select.js';
+import { DownloadError } from './errors.js';
+import type { ImageRef } from './plan.js';
 
 /**
  * ImageIDs from a text file: one per line, optionally `ImageID,Subset` or `Subset/ImageID`
  * (the form of OID's own downloader lists). Blank lines and `#` comments are skipped.
  */
 export async function readIdList(file: string): Promise<ImageRef[]> {
-  if (!existsSync(file)) throw new PipelineError('BAD_OPTION', `--ids ${file} does not exist`);
+  if (!existsSync(file)) throw new DownloadError('BAD_OPTION', `--ids ${file} does not exist`);
   const refs: ImageRef[] = [];
   for (const raw of (await readFile(file, 'utf8')).split(/\r?\n/)) {
     const line = raw.trim();
@@ -27,25 +25,12 @@ export async function readIdList(file: string): Promise<ImageRef[]> {
 
 /** Distinct ImageIDs of a boxes.parquet (select output), in file order; reads only the ImageID column. */
 export async function* imageRefsFromBoxes(file: string): AsyncGenerator<ImageRef> {
-  if (!existsSync(file)) throw new PipelineError('BAD_OPTION', `--boxes ${file} does not exist`);
+  if (!existsSync(file)) throw new DownloadError('BAD_OPTION', `--boxes ${file} does not exist`);
   const seen = new Set<string>();
   for await (const row of readParquetRows(file, { columns: ['ImageID'] })) {
     const id = String(row.ImageID);
     if (seen.has(id)) continue;
     seen.add(id);
     yield { ImageID: id };
-  }
-}
-
-/**
- * The images the selection needs: distinct ImageIDs of the selected boxes (an image labelled with a class but without
- * a box of it yields no chip, so it is not fetched).
- */
-export async function* imageRefsFromSelection(options: SelectOptions): AsyncGenerator<ImageRef> {
-  const seen = new Set<string>();
-  for await (const box of selectBoxes(options)) {
-    if (seen.has(box.ImageID)) continue;
-    seen.add(box.ImageID);
-    yield { ImageID: box.ImageID };
   }
 }

@@ -1,6 +1,6 @@
 // Runs one download in a child process so a test can kill -9 it mid-run. Options come as JSON in argv[2].
-import { downloadImages } from '../src/stages/download.js';
-import type { DownloadOptions } from '../src/stages/download.js';
+import { downloadImages } from '../src/download.js';
+import type { DownloadOptions } from '../src/options.js';
 
 const options = JSON.parse(process.argv[2]) as DownloadOptions;
 downloadImages(options).then(

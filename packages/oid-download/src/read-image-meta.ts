@@ -2,9 +2,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { hasOpenQuote, splitCsvRecord } from './csv-record.js';
-import { PipelineError } from './errors.js';
-import type { ImageMeta } from './download-plan.js';
+import { scanCsv } from '@oidstream/oid-join';
+import { DownloadError } from './errors.js';
+import type { ImageMeta } from './plan.js';
 
 /** OID's names: `validation-images-with-rotation.csv`, v5/v6 `train-images-boxable-with-rotation.csv`. */
 const META_FILE = /^(train|validation|test|[a-z0-9_]+?)-images(?:-boxable)?-with-rotation\.csv$/;
@@ -19,66 +19,44 @@ export async function findImageMetaFiles(dataDir: string): Promise<string[]> {
   return found;
 }
 
-/** Lines of a CSV, a quoted field spanning lines joined back into its record. */
-async function* records(file: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let pending: string | undefined;
-  for await (const line of lines) {
-    if (pending !== undefined) {
-      pending += '\n' + line;
-      if (!hasOpenQuote(pending)) {
-        yield pending;
-        pending = undefined;
-      }
-      continue;
-    }
-    // Pre-filter relies on whole records; only a line with an odd quote count can open a multi-line field.
-    if (line.includes('"') && hasOpenQuote(line)) pending = line;
-    else yield line;
-  }
-  if (pending !== undefined) yield pending;
-}
-
 function idOf(line: string): string {
   const comma = line.indexOf(',');
   return comma < 0 ? line : line.slice(0, comma);
 }
 
 /**
- * Rows of images-with-rotation CSVs for the wanted ImageIDs only: the ImageID before the first comma is checked
- * before a line is split, so the scan costs little more than reading the file. Columns are mapped by header.
+ * Rows of images-with-rotation CSVs for the wanted ImageIDs only: oid-join's scanner drops unwanted lines at the byte
+ * level before parsing, so the scan costs little more than reading the file. Columns are mapped by header.
  */
 export async function readImageMeta(files: readonly string[], wanted: ReadonlySet<string>): Promise<Map<string, ImageMeta>> {
   const out = new Map<string, ImageMeta>();
+  if (wanted.size === 0) return out;
   for (const file of files) {
     const fileSplit = META_FILE.exec(path.basename(file))?.[1] ?? null;
-    let header: Map<string, number> | undefined;
-    for await (const record of records(file)) {
-      if (!header) {
-        const names = splitCsvRecord(record.replace(/^\uFEFF/, ''));
-        header = new Map(names.map((n, i) => [n.trim(), i]));
-        if (!header.has('ImageID')) throw new PipelineError('BAD_CSV', `${file}: no ImageID column in header`);
-        continue;
+    try {
+      for await (const { fields, header } of scanCsv(file, { where: { ImageID: wanted } })) {
+        const id = fields[header.indexOf('ImageID')];
+        if (out.has(id)) continue;
+        const get = (name: string): string | null => {
+          const i = header.indexOf(name);
+          const v = i < 0 ? undefined : fields[i];
+          return v === undefined || v === '' ? null : v;
+        };
+        const rotation = get('Rotation');
+        out.set(id, {
+          ImageID: id,
+          Subset: get('Subset') ?? fileSplit,
+          OriginalURL: get('OriginalURL'),
+          Thumbnail300KURL: get('Thumbnail300KURL'),
+          OriginalMD5: get('OriginalMD5'),
+          License: get('License'),
+          Author: get('Author'),
+          Rotation: rotation === null || Number.isNaN(Number(rotation)) ? null : Number(rotation),
+        });
       }
-      const id = idOf(record);
-      if (!wanted.has(id) || out.has(id)) continue;
-      const f = splitCsvRecord(record);
-      const get = (name: string): string | null => {
-        const i = header!.get(name);
-        const v = i === undefined ? undefined : f[i];
-        return v === undefined || v === '' ? null : v;
-      };
-      const rotation = get('Rotation');
-      out.set(id, {
-        ImageID: id,
-        Subset: get('Subset') ?? fileSplit,
-        OriginalURL: get('OriginalURL'),
-        Thumbnail300KURL: get('Thumbnail300KURL'),
-        OriginalMD5: get('OriginalMD5'),
-        License: get('License'),
-        Author: get('Author'),
-        Rotation: rotation === null || Number.isNaN(Number(rotation)) ? null : Number(rotation),
-      });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'MISSING_COLUMN') throw new DownloadError('BAD_CSV', (err as Error).message, { cause: err });
+      throw err;
     }
   }
   return out;

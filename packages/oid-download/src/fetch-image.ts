@@ -1,4 +1,5 @@
-import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
+import pRetry from 'p-retry';
+import { parseRetryAfter, sleep } from './retry-after.js';
 
 /**
  * Why one attempt (or, finally, one image) failed. Stable strings: they end up in download-errors.jsonl.
@@ -27,9 +28,9 @@ export interface FetchImageOptions {
   maxBytes: number;
   /** Retries after the first attempt. */
   retries: number;
-  /** Backoff step of the first retry (ms); doubles per retry, with jitter. */
+  /** Backoff of the first retry (ms); doubles per retry, times a random factor in [1, 2). */
   backoffMs: number;
-  /** Cap of a single backoff delay, Retry-After included (ms). */
+  /** Cap of a single backoff delay, and of a server's Retry-After (ms). */
   maxBackoffMs: number;
   /** Checks fetched bytes; returns a failure (retried like a transfer error) or undefined when fine. */
   verify?: (bytes: Uint8Array) => Promise<{ reason: 'BAD_MD5' | 'NOT_IMAGE'; detail: string } | undefined>;
@@ -37,9 +38,7 @@ export interface FetchImageOptions {
   signal?: AbortSignal;
   /** Extra request headers (e.g. User-Agent). */
   headers?: Record<string, string>;
-  /** Random source for jitter, injectable for tests. */
-  random?: () => number;
-  /** Called before each backoff wait. */
+  /** Called before each retry; `delayMs` is the server's Retry-After wait (0 when it gave none), added to the backoff. */
   onRetry?: (info: { url: string; attempt: number; reason: FetchFailureReason; detail: string; delayMs: number }) => void;
 }
 
@@ -53,25 +52,54 @@ type Attempt =
 
 const PERMANENT_MISSING = new Set([403, 404, 410]);
 
-/** Fetch one image with retries, exponential backoff + jitter, a per-attempt timeout and a body cap. */
+/** A failed attempt, thrown inside p-retry so that it decides on retry and backoff. */
+class AttemptFailure extends Error {
+  constructor(readonly attempt: Extract<Attempt, { ok: false }>) {
+    super(attempt.detail);
+  }
+}
+
+/**
+ * Fetch one image with retries (p-retry: exponential backoff with jitter, Retry-After honoured), a per-attempt
+ * timeout and a body cap. Never throws for transfer problems: the last failure comes back as a result.
+ */
 export async function fetchImage(url: string, options: FetchImageOptions): Promise<FetchImageResult> {
   let attempts = 0;
-  for (;;) {
-    attempts++;
-    let outcome: Attempt = await fetchOnce(url, options);
-    if (outcome.ok && options.verify) {
-      const bad = await options.verify(outcome.bytes);
-      if (bad) outcome = { ok: false, reason: bad.reason, detail: bad.detail, status: outcome.status, permanent: false };
-    }
-    if (outcome.ok) return { ok: true, bytes: outcome.bytes, attempts, status: outcome.status };
-    if (outcome.permanent || attempts > options.retries) {
-      const { reason, detail, status, permanent } = outcome;
-      return { ok: false, reason, detail, status, attempts, permanent };
-    }
-    const jittered = backoffDelay(attempts - 1, { baseMs: options.backoffMs, maxMs: options.maxBackoffMs, random: options.random });
-    const delayMs = Math.min(options.maxBackoffMs, Math.max(jittered, outcome.retryAfterMs ?? 0));
-    options.onRetry?.({ url, attempt: attempts, reason: outcome.reason, detail: outcome.detail, delayMs });
-    await sleep(delayMs, options.signal);
+  try {
+    const { bytes, status } = await pRetry(
+      async () => {
+        attempts++;
+        let outcome: Attempt = await fetchOnce(url, options);
+        if (outcome.ok && options.verify) {
+          const bad = await options.verify(outcome.bytes);
+          if (bad) outcome = { ok: false, reason: bad.reason, detail: bad.detail, status: outcome.status, permanent: false };
+        }
+        if (!outcome.ok) throw new AttemptFailure(outcome);
+        return outcome;
+      },
+      {
+        retries: options.retries,
+        factor: 2,
+        minTimeout: options.backoffMs,
+        maxTimeout: options.maxBackoffMs,
+        randomize: true,
+        signal: options.signal,
+        shouldRetry: ({ error }) => error instanceof AttemptFailure && !error.attempt.permanent,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!(error instanceof AttemptFailure) || error.attempt.permanent || retriesLeft <= 0) return;
+          const { reason, detail, retryAfterMs } = error.attempt;
+          // The server said how long to wait: wait that (capped) before p-retry's own backoff.
+          const waitMs = Math.min(options.maxBackoffMs, retryAfterMs ?? 0);
+          options.onRetry?.({ url, attempt: attemptNumber, reason, detail, delayMs: waitMs });
+          if (waitMs > 0) await sleep(waitMs, options.signal);
+        },
+      },
+    );
+    return { ok: true, bytes, attempts, status };
+  } catch (err) {
+    if (!(err instanceof AttemptFailure)) throw err; // the caller's abort
+    const { reason, detail, status, permanent } = err.attempt;
+    return { ok: false, reason, detail, status, attempts, permanent };
   }
 }
 

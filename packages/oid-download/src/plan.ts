@@ -1,4 +1,4 @@
-import { PipelineError } from './errors.js';
+import { DownloadError } from './errors.js';
 
 export type DownloadSource = 's3' | 'original' | 'thumbnail';
 export const DOWNLOAD_SOURCES: readonly DownloadSource[] = ['s3', 'original', 'thumbnail'];
@@ -46,7 +46,7 @@ export interface UnplannedImage {
 
 export function checkSource(source: string): DownloadSource {
   if (!(DOWNLOAD_SOURCES as readonly string[]).includes(source)) {
-    throw new PipelineError('BAD_SOURCE', `--source must be one of ${DOWNLOAD_SOURCES.join('|')}, got "${source}"`);
+    throw new DownloadError('BAD_SOURCE', `--source must be one of ${DOWNLOAD_SOURCES.join('|')}, got "${source}"`);
   }
   return source as DownloadSource;
 }
@@ -56,10 +56,10 @@ export function checkBaseUrl(baseUrl: string): string {
   try {
     parsed = new URL(baseUrl);
   } catch {
-    throw new PipelineError('BAD_OPTION', `--base-url is not a URL: "${baseUrl}"`);
+    throw new DownloadError('BAD_OPTION', `--base-url is not a URL: "${baseUrl}"`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new PipelineError('BAD_OPTION', `--base-url must be http(s), got "${baseUrl}"`);
+    throw new DownloadError('BAD_OPTION', `--base-url must be http(s), got "${baseUrl}"`);
   }
   return baseUrl.replace(/\/+$/, '');
 }

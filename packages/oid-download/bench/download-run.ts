@@ -1,7 +1,7 @@
 // One benchmark download in its own process, so its peak RSS is the downloader's alone. Options: a JSON file named by argv[2].
 import { readFileSync } from 'node:fs';
-import { downloadImages } from '../src/stages/download.js';
-import type { DownloadOptions } from '../src/stages/download.js';
+import { downloadImages } from '../src/download.js';
+import type { DownloadOptions } from '../src/options.js';
 
 function peakRssBytes(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

@@ -1,23 +1,4 @@
-/**
- * Exponential backoff with "equal jitter": half of the exponential step is fixed (so a struggling server always gets
- * some rest), half is random (so many clients retrying at once spread out instead of hammering it in lockstep).
- */
-export interface BackoffOptions {
-  /** Delay step of the first retry in ms. */
-  baseMs: number;
-  /** Upper bound of any single delay in ms. */
-  maxMs: number;
-  /** Random source in [0, 1); injectable for tests. */
-  random?: () => number;
-}
-
-/** Delay before retry number `retry` (0 = the first retry). */
-export function backoffDelay(retry: number, options: BackoffOptions): number {
-  const random = options.random ?? Math.random;
-  const step = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(retry, 30));
-  return Math.round(step / 2 + random() * (step / 2));
-}
-
+/** Retry-After and an abortable sleep: what p-retry does not do for us. */
 /**
  * The server's Retry-After (seconds or an HTTP date) in ms, or undefined when absent or unparsable.
  * `now` is injectable for tests.

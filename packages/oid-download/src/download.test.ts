@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readParquetRows } from '@oidstream/parquet-io';
-import { downloadImages } from './stages/download.js';
-import { readErrorLog } from './download-error-log.js';
-import { partsDirOf } from './download-parts.js';
-import type { DownloadProgressEvent } from './download-progress.js';
+import { downloadImages } from './download.js';
+import { readErrorLog } from './error-log.js';
+import { partsDirOf } from './part-store.js';
+import type { DownloadProgressEvent } from './progress.js';
 import { md5Base64 } from './verify-image.js';
 import { startFaultServer } from '../test/fault-server.js';
 import type { Fault, FaultServer } from '../test/fault-server.js';
@@ -143,6 +143,36 @@ describe('downloadImages from the S3 layout with injected faults', () => {
     const summary = await downloadImages({ images: [], out, baseUrl: server.baseUrl });
     expect(summary).toMatchObject({ selected: 0, fetched: 0, rows: 0, errors: 0 });
     expect((await readOut(out)).size).toBe(0);
+  });
+
+  it('fails with NOTHING_STORED, counting the reasons, when not one selected image could be stored', async () => {
+    const out = path.join(tmp, 'nothing', 'images.parquet');
+    const gone = ['0000000000000001', '0000000000000002'].map((ImageID) => ({ ImageID, Subset: 'train' }));
+    const run = downloadImages({ ...FAST, images: [...gone, { ImageID: 'ffffffffffffffff' }], out, baseUrl: server.baseUrl });
+    await expect(run).rejects.toMatchObject({ code: 'NOTHING_STORED', message: expect.stringMatching(/none of the 3 selected images.*2 MISSING, 1 NO_SUBSET/) });
+    expect(readErrorLog(path.join(tmp, 'nothing', 'download-errors.jsonl')).map((e) => e.reason).sort()).toEqual(['MISSING', 'MISSING', 'NO_SUBSET']);
+    expect(existsSync(`${out}.lock`)).toBe(false);
+  });
+
+  it('lets one download write an output at a time: a second one is refused at once with the holder named', async () => {
+    const out = path.join(tmp, 'locked', 'images.parquet');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    async function* later() {
+      await gate;
+      yield { ImageID: ids[20], Subset: split(20) };
+    }
+    const first = downloadImages({ ...FAST, images: later(), out, baseUrl: server.baseUrl });
+    await vi.waitFor(() => expect(existsSync(`${out}.lock`)).toBe(true));
+    const started = Date.now();
+    await expect(downloadImages({ ...FAST, images: [], out, baseUrl: server.baseUrl })).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringContaining(`download (pid ${process.pid} on ${os.hostname()}`),
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    open();
+    expect(await first).toMatchObject({ fetched: 1 });
+    expect(existsSync(`${out}.lock`)).toBe(false);
   });
 
   it('gives up with UNREACHABLE when nothing can connect, keeping the failures on record', async () => {

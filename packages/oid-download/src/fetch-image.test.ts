@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter } from './backoff.js';
+import { parseRetryAfter } from './retry-after.js';
 import { fetchImage } from './fetch-image.js';
 import type { FetchImageOptions } from './fetch-image.js';
 import { md5Base64, verifyImage } from './verify-image.js';
@@ -9,18 +9,7 @@ import { makeJpegs } from '../test/make-images.js';
 
 const FAST: FetchImageOptions = { timeoutMs: 300, maxBytes: 1 << 20, retries: 3, backoffMs: 5, maxBackoffMs: 20 };
 
-describe('backoff', () => {
-  it('grows exponentially with jitter inside [step/2, step], capped', () => {
-    const opts = { baseMs: 100, maxMs: 1000 };
-    expect(backoffDelay(0, { ...opts, random: () => 0 })).toBe(50);
-    expect(backoffDelay(0, { ...opts, random: () => 0.999999 })).toBe(100);
-    expect(backoffDelay(3, { ...opts, random: () => 0 })).toBe(400);
-    expect(backoffDelay(3, { ...opts, random: () => 0.999999 })).toBe(800);
-    expect(backoffDelay(10, { ...opts, random: () => 0.999999 })).toBe(1000);
-    const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(2, opts)));
-    expect(spread.size).toBeGreaterThan(5); // real jitter: retries of many clients do not line up
-  });
-
+describe('Retry-After', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
@@ -87,6 +76,16 @@ describe('fetchImage against a faulty local server', () => {
     expect(result).toMatchObject({ ok: false, reason: 'RETRY_HTTP', status: 503, permanent: false, attempts: 4 });
     expect(retries).toHaveLength(3);
     expect(server.hits.get(pathOf('always-503'))).toBe(4);
+  });
+
+  it('backs off exponentially between retries (p-retry, jitter in [1, 2) × step, capped)', async () => {
+    const started = Date.now();
+    const result = await get('always-503', { backoffMs: 40, maxBackoffMs: 100 });
+    const elapsed = Date.now() - started;
+    expect(result).toMatchObject({ ok: false, attempts: 4 });
+    // 40 + 80 + 100 (capped) at least; at most 80 + 100 + 100 plus request time.
+    expect(elapsed).toBeGreaterThanOrEqual(215);
+    expect(elapsed).toBeLessThan(2_000);
   });
 
   it('retries bytes that are not an image, then reports NOT_IMAGE', async () => {

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
+import writeFileAtomic from 'write-file-atomic';
 import type { FetchFailureReason } from './fetch-image.js';
 
 /** One line of download-errors.jsonl. `reason` is a stable code, `message` the details. */

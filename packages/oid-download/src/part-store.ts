@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ParquetFileWriter, readParquetRows } from '@oidstream/parquet-io';
+import { isProcessAlive, ParquetFileWriter, readParquetRows } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
 
 /** images.parquet as `download` writes it: the pack contract plus attribution (OID images are CC BY 2.0). */
@@ -32,23 +32,12 @@ export function partsDirOf(out: string): string {
   return `${out}.parts`;
 }
 
-/** True when `pid` is a live process (a temp file of a running writer must not be removed). */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temp files left by a killed run: `<name>.tmp-<pid>-<hex>` whose pid is gone. */
 async function removeStaleTemps(dir: string, prefix: string): Promise<void> {
   if (!existsSync(dir)) return;
   for (const name of await readdir(dir)) {
     const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
-    if (name.startsWith(prefix) && m && !isAlive(Number(m[1]))) await rm(path.join(dir, name), { force: true });
+    if (name.startsWith(prefix) && m && !isProcessAlive(Number(m[1]))) await rm(path.join(dir, name), { force: true });
   }
 }
 
