@@ -14,7 +14,7 @@ export function addRunOutputOptions(cmd: Command, options: { dataRequired?: bool
     .option('--model <name=source>', 'model: name=<tfjs layers dir | model.json | http(s) URL | .h5> (repeatable; default: hosted MobileNet when online, else chips only)', collect, []);
   return addChipOptions(addSelectionOptions(cmd))
     .option('--backend <backend>', `inference backend: auto|${BACKEND_ORDER.join('|')}`, 'auto')
-    .option('--resize <mode>', 'model input: fast = resized from the decoded image while the chip is encoded (default); keras = decode each chip JPEG and resize it as Keras load_img does, pixel for pixel', 'fast')
+    .option('--resize <mode>', 'model input: keras = the chip JPEG resized as Keras load_img does, pixel for pixel, so predictions equal Keras on the chip files (default); fast = resized from the decoded image while the chip is encoded (no JPEG round trip; near-ties may flip)', 'keras')
     .option('--batch-size <n>', 'images per inference batch (default 16)')
     .option('--threads <n>', 'inference threads per worker process (default: all cores)');
 }

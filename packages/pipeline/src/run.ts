@@ -27,7 +27,7 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'>, SelectionOp
   /** chips: boxes smaller than this many pixels become errors. */
   minChipSize?: number;
   chipFiles?: boolean;
-  /** fast (default): model inputs resized from the decoded image; keras: from the chip JPEG, as Keras load_img. */
+  /** keras (default): model inputs from the chip JPEG, as Keras load_img; fast: from the decoded image (no JPEG round trip). */
   resize?: 'fast' | 'keras';
   backend?: BackendChoice;
   batchSize?: number;
@@ -137,7 +137,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     record.models = choice.models;
     record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
     // predictions depend on the models and on how their inputs were made
-    const modelsKey = JSON.stringify(o.resize === 'keras' ? { models: choice.models, resize: 'keras' } : choice.models);
+    const modelsKey = JSON.stringify(o.resize === 'fast' ? { models: choice.models, resize: 'fast' } : choice.models);
     const classifyOpts = { inFlight: Math.max(2, o.threads ?? 2), ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
     const models: ClassifierModel[] = [];
     const openAll = async () => {

@@ -10,7 +10,7 @@ export interface PartWork {
   /** Models to run on every chip (none: chips only). */
   models?: readonly ClassifierModel[];
   classify?: Omit<ClassifyOptions, 'models'>;
-  /** fast (default): model inputs from the decoded image; keras: from the chip JPEG, as Keras `load_img`. */
+  /** keras (default): model inputs from the chip JPEG, as Keras `load_img`; fast: from the decoded image. */
   resize?: 'fast' | 'keras';
   /** Called once per box handled (chip or error). */
   onBox?: () => void;
@@ -35,7 +35,7 @@ export async function processPart(work: PartWork, outputs: StageOutputs): Promis
   const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
   const models = work.models ?? [];
   const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
-  const exact = work.resize === 'keras';
+  const exact = work.resize !== 'fast';
   const modelInputs = keras && !exact ? keras.modelInputSizes([...models]) : [];
   async function* boxes(): AsyncGenerator<BoxRow> {
     for await (const b of work.boxes) {

@@ -24,8 +24,9 @@ export interface ChipsStageOptions extends ChipOptions {
   models?: readonly ClassifierModel[];
   classify?: Omit<ClassifyOptions, 'models'>;
   /**
-   * fast (default): model inputs are resized from the decoded image while the chip is encoded. keras: each model
-   * decodes the chip JPEG and resizes it as Keras `load_img` does, pixel for pixel.
+   * keras (default): each model's input is the chip JPEG resized as Keras `load_img` does, pixel for pixel, so the
+   * predictions equal `oidstream classify` on chips.parquet and Keras on the chip files. fast: model inputs are
+   * resized from the decoded image while the chip is encoded (no JPEG round trip; borderline top-1s may differ).
    */
   resize?: 'fast' | 'keras';
   /** Resumable: outputs are checkpointed in this ledger every `rowsPerPart` boxes (never splitting an image). */
