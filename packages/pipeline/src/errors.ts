@@ -7,6 +7,7 @@ export type PipelineErrorCode =
   | 'DATA_DIR_INVALID'
   | 'NO_MODEL'
   | 'REPORT_INPUT_MISSING'
+  | 'OUT_NOT_WRITABLE' // --out cannot be created or written (permission, read-only file system)
   | 'RESUME_FAILED' // a checkpointed output's temp file is gone: the stage starts over
   | 'CHROMIUM_MISSING'
   // scale-out

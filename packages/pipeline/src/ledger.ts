@@ -19,6 +19,8 @@ export interface LedgerEntry {
   note?: string;
   /** What else the output depends on beyond the run's arguments (classify: the models actually used). */
   key?: string;
+  /** Fingerprint of the input files the stage read (size + mtime), when it reads any from outside OUT. */
+  inputs?: string;
 }
 
 export interface LedgerFile {
@@ -112,8 +114,8 @@ export class Ledger {
     return { finishedAt: new Date().toISOString(), ms: Math.round(ms), outputs: sizes, counts, ...(note ? { note } : {}), ...(key !== undefined ? { key } : {}) };
   }
 
-  async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string, key?: string): Promise<void> {
-    this.data.stages[stage] = await this.entry(outputs, ms, counts, note, key);
+  async markStage(stage: string, outputs: string[], ms: number, counts: Record<string, number> = {}, note?: string, key?: string, inputs?: string): Promise<void> {
+    this.data.stages[stage] = { ...(await this.entry(outputs, ms, counts, note, key)), ...(inputs ? { inputs } : {}) };
     delete this.data.checkpoints[stage]; // its outputs are complete
     await this.save();
   }

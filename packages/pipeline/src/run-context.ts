@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Ledger } from './ledger.js';
+import { fingerprintInputs } from './run/input-fingerprint.js';
 import { Progress, type ProgressSink, type StageProgress } from './progress.js';
 import { readRunRecord, RunRecorder, type StageStatus } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
@@ -26,9 +27,13 @@ export class RunContext {
     readonly recorder: RunRecorder,
     readonly progress: Progress,
     readonly order: readonly string[],
+    private readonly onNote: (message: string) => void,
   ) {}
 
-  static async open(out: string, args: Record<string, unknown>, keyArgs: Record<string, unknown>, order: readonly string[], sink: ProgressSink, force: boolean): Promise<RunContext> {
+  static async open(
+    out: string, args: Record<string, unknown>, keyArgs: Record<string, unknown>, order: readonly string[], sink: ProgressSink, force: boolean,
+    onNote: (message: string) => void,
+  ): Promise<RunContext> {
     if (force) {
       // Start over: only what a run writes is removed, never other files a user keeps in OUT.
       for (const f of ['boxes', 'labelsSummary', 'images', 'chips', 'chipsDir', 'predictions', 'errors', 'runJson', 'report', 'reportAssets', 'work'] as const) {
@@ -41,13 +46,21 @@ export class RunContext {
     const previous = ledger.resumed ? await readRunRecord(runPath(out, 'runJson')).catch(() => undefined) : undefined;
     const recorder = new RunRecorder(runPath(out, 'runJson'), args, previous);
     await recorder.save();
-    return new RunContext(out, ledger, recorder, new Progress(sink), order);
+    return new RunContext(out, ledger, recorder, new Progress(sink), order, onNote);
   }
 
-  /** Run (or reuse) one named stage. `key`: what else its output depends on (reused only when it matches). */
-  async stage(name: string, unit: string, body: (progress: StageProgress) => Promise<StageOutcome>, key?: string): Promise<StageOutcome> {
+  /**
+   * Run (or reuse) one named stage. `key`: what else its output depends on (reused only when it matches). `inputs`:
+   * files and folders it reads from outside OUT; when they changed since it ran, it and the stages after it run again.
+   */
+  async stage(name: string, unit: string, body: (progress: StageProgress) => Promise<StageOutcome>, key?: string, inputs: readonly string[] = []): Promise<StageOutcome> {
     const rec = await this.recorder.stageStart(name);
-    const done = await this.ledger.finished(name, key);
+    const fingerprint = inputs.length ? await fingerprintInputs(inputs) : undefined;
+    const recorded = this.ledger.data.stages[name];
+    if (recorded && recorded.inputs !== fingerprint) {
+      this.onNote(`${name}: its input files changed since the last run (${inputs.join(', ')}): recomputing ${name} and the stages after it`);
+    }
+    const done = recorded?.inputs === fingerprint ? await this.ledger.finished(name, key) : undefined;
     if (done) {
       const progress = this.progress.stage(name, unit);
       progress.set(done.counts[unit] ?? Object.values(done.counts)[0] ?? 0);
@@ -65,7 +78,7 @@ export class RunContext {
       const outcome = await body(progress);
       progress.end(outcome.status ?? 'done', outcome.note);
       // A skipped stage (no model, images.parquet given) is not recorded: a rerun decides again (a model may be there now).
-      if ((outcome.status ?? 'done') === 'done') await this.ledger.markStage(name, outcome.outputs, performance.now() - t0, outcome.counts ?? {}, outcome.note, key);
+      if ((outcome.status ?? 'done') === 'done') await this.ledger.markStage(name, outcome.outputs, performance.now() - t0, outcome.counts ?? {}, outcome.note, key, fingerprint);
       await this.recorder.stageEnd(rec, outcome.status ?? 'done', outcome.counts ?? {}, outcome.note);
       Object.assign(this.recorder.record.counts, outcome.counts ?? {});
       return outcome;

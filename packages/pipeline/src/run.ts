@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
@@ -12,6 +13,8 @@ import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
 import { RunContext, type StageOutcome } from './run-context.js';
+import { PipelineError } from './errors.js';
+import { acquireOutputLock, type OutputLock } from '@oidstream/parquet-io';
 import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
 import { downloadImages, imageRefsFromBoxes } from '@oidstream/oid-download';
@@ -88,7 +91,14 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
   const layout = await inspectDataDir(o.data, { imagesOptional: !!o.download }); // before OUT is touched: a wrong --data leaves nothing behind
-  const run = await RunContext.open(out, { ...keyArgs, models: o.models ?? [], out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
+  const lock = await lockOutput(out, warn);
+  let run: RunContext;
+  try {
+    run = await RunContext.open(out, { ...keyArgs, models: o.models ?? [], out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force, warn);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const record = run.recorder.record;
   try {
     // 1. classes: resolve the names now, so a typo fails before any scan.
@@ -97,7 +107,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       const classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy });
       progress.set(classes.length);
       return { outputs: [], counts: { classes: classes.length }, note: classes.map((c) => c.DisplayName).join(', ') };
-    });
+    }, undefined, [layout.metadata]);
 
     // 2. select: labels → selected images → their boxes (boxes.parquet, labels-summary.json).
     const select = await run.stage('select', 'boxes', async (progress) => {
@@ -108,7 +118,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       });
       progress.set(r.boxes);
       return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes } };
-    });
+    }, undefined, [layout.metadata, layout.annotations]);
     run.noteCounts(select.counts);
 
     // 3. images: a folder is packed; a data dir without images fetches the selected ones (--download); an
@@ -128,7 +138,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       const r = await packStage({ images: layout.imagesFolder, rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
       progress.set(r.packed);
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
-    });
+    }, undefined, [...(layout.imagesFolder ? [layout.imagesFolder] : []), ...layout.rotationCsvs]);
 
     // 4+5. chips and classify: one pass decodes each selected image once, cuts every box (chips.parquet, chips/,
     //      errors.jsonl) and feeds each model its input from that decode (predictions.parquet), checkpointed in parts.
@@ -163,7 +173,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
           counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused, ...(r.predictions !== undefined ? { predictions: r.predictions } : {}) },
           note: loaded.map((m) => `${m.name}: ${m.runner.backend}`).join(', ') || undefined,
         };
-      });
+      }, undefined, layout.imagesParquet ? [layout.imagesParquet] : []);
       run.noteCounts(chips.counts);
       const classify = await run.stage('classify', 'chips', async (progress): Promise<StageOutcome> => {
         if (choice.skipped) return { outputs: [], status: 'skipped', note: choice.skipped.reason };
@@ -203,7 +213,22 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   } catch (err) {
     await run.recorder.finish('failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
+  } finally {
+    await lock.release();
   }
+}
+
+/** One run per output dir: OUT is created (a read-only or forbidden OUT says so) and locked for this process. */
+async function lockOutput(out: string, onNote: (m: string) => void): Promise<OutputLock> {
+  try {
+    await mkdir(out, { recursive: true });
+    await access(out, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EROFS' ? 'it is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new PipelineError('OUT_NOT_WRITABLE', `cannot write to --out ${out}: ${why}`);
+  }
+  return acquireOutputLock(path.join(out, '.oidstream.lock'), { command: 'oidstream run', onNote });
 }
 
 /** Keep the 10 slowest parts over all partitioned stages in run.json (the report lists them). */
