@@ -5,12 +5,13 @@ import { ParquetFileWriter } from './parquet-file-writer.js';
 
 /**
  * Write rows to `path` atomically (temp file + rename). Rows may be an iterable or an async iterable,
- * consumed one at a time; memory is bounded by one row group.
+ * consumed one at a time; memory is bounded by one row group. Any record type works (e.g. oid-join's SelectedBox):
+ * values are read by the column names.
  */
-export async function writeParquet(
+export async function writeParquet<T extends object>(
   filePath: string,
   columns: readonly ColumnSpec[],
-  rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  rows: Iterable<T> | AsyncIterable<T>,
   options: WriteOptions = {},
 ): Promise<{ rows: number; bytes: number }> {
   const r = rows as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
@@ -19,7 +20,7 @@ export async function writeParquet(
   }
   const writer = ParquetFileWriter.open(filePath, columns, options);
   try {
-    for await (const row of rows) writer.write(row);
+    for await (const row of rows) writer.write(row as Record<string, unknown>);
     return writer.finish();
   } catch (err) {
     writer.abort();

@@ -3,25 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasOpenQuote, splitCsvRecord } from './csv-record.js';
+import { findOidFiles } from '@oidstream/oid-join';
 import { planDownloads } from './download-plan.js';
 import type { ImageMeta } from './download-plan.js';
 import { fetchImages, fetchImagesStream } from './fetch-images.js';
-import { findImageMetaFiles, readImageMeta } from './read-image-meta.js';
+import { readImageMeta } from './read-image-meta.js';
 import { startFaultServer } from '../test/fault-server.js';
 import type { FaultServer } from '../test/fault-server.js';
 import { makeJpegs } from '../test/make-images.js';
-
-describe('splitCsvRecord', () => {
-  it('splits quoted fields with commas, doubled quotes, newlines and a CR at the end', () => {
-    expect(splitCsvRecord('a,"b, c","say ""hi""",,e\r')).toEqual(['a', 'b, c', 'say "hi"', '', 'e']);
-    expect(splitCsvRecord('"x\ny",z')).toEqual(['x\ny', 'z']);
-    expect(splitCsvRecord('a,"quoted"')).toEqual(['a', 'quoted']);
-    expect(splitCsvRecord('')).toEqual(['']);
-    expect(hasOpenQuote('a,"b')).toBe(true);
-    expect(hasOpenQuote('a,"b""c"')).toBe(false);
-  });
-});
 
 describe('planDownloads', () => {
   const meta = new Map<string, ImageMeta>([
@@ -94,7 +83,7 @@ describe('readImageMeta', () => {
           'cccc,180,https://o/c.jpg,C,,CC,\n',
       );
       await writeFile(path.join(dir, 'annotations', 'train-annotations-bbox.csv'), 'ImageID\n');
-      const files = await findImageMetaFiles(dir);
+      const files = (await findOidFiles(dir)).rotation;
       expect(files.map((f) => path.basename(f))).toEqual(['train-images-boxable-with-rotation.csv']);
       const meta = await readImageMeta(files, new Set(['aaaa', 'bbbb', 'zzzz']));
       expect([...meta.keys()]).toEqual(['aaaa', 'bbbb']);

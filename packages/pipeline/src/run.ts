@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { findOidFiles, type OidFiles } from '@oidstream/oid-join';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 import type { BackendChoice } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
 import { writeAtomic } from './atomic-write.js';
 import { chipsInParts } from './chips-parts.js';
 import { classifyInParts, removeParts } from './classify-parts.js';
-import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
@@ -16,6 +16,7 @@ import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
 import { imageRefsFromBoxes } from './download-refs.js';
 import { downloadImages } from './stages/download.js';
+import { PipelineError } from './errors.js';
 import { packStage } from './stages/pack.js';
 import { selectStage, type SelectionOptions } from './stages/select.js';
 
@@ -86,7 +87,10 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = path.resolve(o.out);
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
-  const layout = await inspectDataDir(o.data, { imagesOptional: !!o.download }); // before OUT is touched: a wrong --data leaves nothing behind
+  const layout = await findOidFiles(o.data, { requireMetadata: true }); // before OUT is touched: a wrong --data leaves nothing behind
+  if (!o.download && !layout.imagesParquet && !layout.imagesFolder) {
+    throw new PipelineError('DATA_DIR_INVALID', `${o.data} has neither images.parquet nor an images/ folder (add --download to fetch the selected images)`);
+  }
   const run = await RunContext.open(out, { ...keyArgs, models: o.models ?? [], out, backend: o.backend ?? RUN_DEFAULTS.backend, force: !!o.force }, keyArgs, STAGES, o.progress ?? cliProgressSink(!!o.json), !!o.force);
   const record = run.recorder.record;
   try {
@@ -104,6 +108,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         data: o.data, out, classes: o.classes, under: o.under, minConfidence: o.minConfidence ?? RUN_DEFAULTS.minConfidence,
         excludeGroupOf: o.excludeGroupOf, excludeDepiction: o.excludeDepiction, excludeOccluded: o.excludeOccluded,
         excludeTruncated: o.excludeTruncated, excludeInside: o.excludeInside, minBoxSize: o.minBoxSize,
+        maxPerClass: o.maxPerClass, seed: o.seed, splits: o.splits, labels: o.labels,
       });
       progress.set(r.boxes);
       return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes } };
@@ -197,11 +202,11 @@ function noteSlowest(record: RunRecord, stage: string, parts: { part: string; ms
 }
 
 /** OID ships one rotation CSV per split; pack takes one file, so they are joined (one header) under OUT/.oidstream. */
-async function mergedRotationCsv(layout: DataDirLayout, out: string): Promise<string | undefined> {
-  if (layout.rotationCsvs.length <= 1) return layout.rotationCsvs[0];
+async function mergedRotationCsv(layout: OidFiles, out: string): Promise<string | undefined> {
+  if (layout.rotation.length <= 1) return layout.rotation[0];
   const file = path.join(out, RUN_FILES.work, 'images-with-rotation.csv');
   await writeAtomic(file, async (fh) => {
-    for (const [i, csv] of layout.rotationCsvs.entries()) {
+    for (const [i, csv] of layout.rotation.entries()) {
       let header = true;
       for await (const line of createInterface({ input: createReadStream(csv, 'utf8'), crlfDelay: Infinity })) {
         const skip = header && i > 0; // the header of a later file

@@ -7,7 +7,8 @@ import { checkBaseUrl, checkSource, DEFAULT_BASE_URL, planDownloads } from '../d
 import type { DownloadSource, ImageRef } from '../download-plan.js';
 import type { DownloadProgressEvent } from '../download-progress.js';
 import { fetchImages } from '../fetch-images.js';
-import { findImageMetaFiles, findSubsetsInAnnotations, readImageMeta } from '../read-image-meta.js';
+import { findOidFiles } from '@oidstream/oid-join';
+import { findSubsetsInAnnotations, readImageMeta } from '../read-image-meta.js';
 
 export interface DownloadOptions {
   /** The images to fetch (e.g. the distinct ImageIDs of the selection). Subset may be omitted when `data` can tell it. */
@@ -124,7 +125,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
 
   const refs = await collect(options.images);
   const wanted = new Set(refs.map((r) => r.ImageID));
-  const metaFiles = o.imageMetaFiles ?? (o.data ? await findImageMetaFiles(o.data) : []);
+  const metaFiles = o.imageMetaFiles ?? (o.data ? (await findOidFiles(o.data)).rotation : []);
   if (source !== 's3' && metaFiles.length === 0 && wanted.size > 0) {
     throw new PipelineError('NO_URL', `--source ${source} needs <split>-images-with-rotation.csv (none found${o.data ? ` in ${o.data}` : ''})`);
   }
