@@ -54,6 +54,8 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
   classes: ClassDescription[] = [];
   /** The files read (set after the first `next()`). */
   files: SelectionFiles | undefined;
+  /** The selected ImageIDs (set when the label pass ends, before the first box). */
+  imageIds: ReadonlySet<string> | undefined;
   private readonly resolved: ResolvedSelection;
   private used = false;
 
@@ -83,6 +85,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     };
     const scan = { mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter, parser: o.parser ?? SELECT_DEFAULTS.parser, onBadRow };
     const labels = await scanLabels(files, r, scan, o.onProgress);
+    this.imageIds = labels.selected;
     const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>() };
     const names = new Map(classes.map((c) => [c.LabelName, c.DisplayName]));
     if (labels.selected.size > 0) {

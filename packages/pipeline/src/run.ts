@@ -75,6 +75,7 @@ function outputArgs(o: RunOptions): Record<string, unknown> {
     excludeOccluded: !!o.excludeOccluded, excludeTruncated: !!o.excludeTruncated, excludeInside: !!o.excludeInside,
     minBoxSize: o.minBoxSize ?? null, minChipSize: o.minChipSize ?? null, quality: o.quality ?? null, padding: o.padding ?? null,
     square: !!o.square, maxSide: o.maxSide ?? null, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+    maxPerClass: o.maxPerClass ?? null, seed: o.seed ?? 0, splits: o.splits ?? null, labels: o.labels ?? 'human',
   };
 }
 

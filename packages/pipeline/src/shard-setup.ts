@@ -46,6 +46,7 @@ export async function setupShardedRun(o: ShardRunOptions, how: ShardSetup): Prom
     data: o.data, out: how.selectOut, classes: o.classes, under: o.under, minConfidence: o.minConfidence,
     excludeGroupOf: o.excludeGroupOf, excludeDepiction: o.excludeDepiction, excludeOccluded: o.excludeOccluded,
     excludeTruncated: o.excludeTruncated, excludeInside: o.excludeInside, minBoxSize: o.minBoxSize,
+    maxPerClass: o.maxPerClass, seed: o.seed, splits: o.splits, labels: o.labels,
   });
   const planned = await planRun({
     out,

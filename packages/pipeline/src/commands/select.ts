@@ -50,8 +50,10 @@ export function registerSelect(program: Command): void {
     stages.boxes?.stage.end();
     if (badShown > 10) process.stderr.write(`oidstream select: ${badShown} bad rows in all (first 20 in labels-summary.json)\n`);
     const c = result.counts;
+    const limit = result.summary.limit;
     process.stderr.write(
-      `selected ${c.boxes} boxes of ${c.classes} classes on ${c.imagesWithBoxes} images (${c.selectedImages} images labelled)` +
+      `selected ${c.boxes} boxes of ${c.classes} classes on ${c.imagesWithBoxes} images (${c.selectedImages} images labelled` +
+        `${limit ? `; at most ${limit.maxPerClass} per class, seed ${limit.seed}: ${limit.limitedClasses} classes limited` : ''})` +
         ` → ${result.boxesPath}, ${result.summaryPath}\n`,
     );
   });

@@ -81,4 +81,57 @@ describe('select stage and CLI: options, errors', () => {
     expect(err.join('')).toContain('did you mean "Tiger"');
     expect(err.join('')).toContain('[BAD_OPTION]');
   });
+
+  it('--max-per-class, --seed, --splits, --labels: thin faces over the library options; bad values exit 2 with one line', async () => {
+    const out = path.join(work, 'cli-limits');
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+    const cli = (...args: string[]) => main(['node', 'oidstream', 'select', '--data', data, ...args]);
+    try {
+      expect(await cli('--out', out, '--under', 'Carnivore', '--max-per-class', '2', '--seed', '1', '--splits', 'train,validation', '--labels', 'all')).toBe(0);
+      err.length = 0;
+      expect(await cli('--out', path.join(work, 'x1'), '--splits', 'train,dev')).toBe(2);
+      expect(await cli('--out', path.join(work, 'x2'), '--labels', 'robots')).toBe(2);
+      expect(await cli('--out', path.join(work, 'x3'), '--max-per-class', '0')).toBe(2);
+      expect(await cli('--out', path.join(work, 'x4'), '--seed', '1.5')).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    const lines = err.join('').trimEnd().split('\n');
+    expect(lines).toEqual([
+      'oidstream: unknown split "dev": the data dir has test, train, validation [UNKNOWN_SPLIT]',
+      'oidstream: --labels must be human, machine or all, got "robots" [BAD_OPTION]',
+      'oidstream: --max-per-class must be a positive integer, got "0" [BAD_OPTION]',
+      'oidstream: --seed must be a whole number, got "1.5" [BAD_OPTION]',
+    ]);
+    const summary = JSON.parse(readFileSync(path.join(out, 'labels-summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ labels: 'all', splits: ['train', 'validation'], limit: { maxPerClass: 2, seed: 1 } });
+    for (const c of summary.classes) expect(c.selectedImages).toBeLessThanOrEqual(2);
+    expect(summary.files.labels.map((f: string) => path.basename(f))).toEqual([
+      'train-annotations-human-imagelabels-boxable.csv', 'validation-annotations-human-imagelabels-boxable.csv',
+      'train-annotations-machine-imagelabels.csv', 'validation-annotations-machine-imagelabels.csv',
+    ]);
+    // The report says that a limit was applied.
+    const { writeReport } = await import('../report.js');
+    const report = await writeReport(out);
+    const html = readFileSync(report.html, 'utf8');
+    expect(html).toContain('A limit was applied: at most 2 images per class (seed 1)');
+    expect(html).toContain('Image labels: all · splits: train, validation');
+  });
+
+  it('--help explains each selection flag and names the peers\' options', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      await main(['node', 'oidstream', 'select', '--help']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const help = out.join('').replace(/\s+/g, ' ');
+    for (const s of ['--max-per-class', '--seed', '--splits', '--labels', 'OIDv4_ToolKit --limit', 'max_samples', 'shuffle+seed', '--type_csv', 'split(s)', 'human|machine|all']) {
+      expect(help).toContain(s);
+    }
+  });
 });
