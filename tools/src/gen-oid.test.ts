@@ -42,16 +42,19 @@ describe('gen-oid', () => {
       const header = read(a, `annotations/${split}-annotations-bbox.csv`).split('\n')[0];
       expect(header).toBe(split === 'train' ? TRAIN_BOX_HEADER : BOX_HEADER);
       expect(read(a, `annotations/${split}-annotations-human-imagelabels-boxable.csv`).split('\n')[0]).toBe('ImageID,Source,LabelName,Confidence');
+      expect(read(a, `annotations/${split}-annotations-machine-imagelabels.csv`).split('\n')[0]).toBe('ImageID,Source,LabelName,Confidence');
       const ids = rows(a, `annotations/${split}-annotations-bbox.csv`).map((r) => r.ImageID);
       expect(ids.length).toBeGreaterThan(0);
       expect([...ids].sort()).toEqual(ids);
     }
-    const labels = ['train', 'validation', 'test'].flatMap((s) => rows(a, `annotations/${s}-annotations-human-imagelabels-boxable.csv`));
-    expect(labels).toHaveLength(result.humanLabelRows + result.machineLabelRows);
-    const human = labels.filter((l) => l.Source !== 'machine');
-    const machine = labels.filter((l) => l.Source === 'machine');
+    const human = ['train', 'validation', 'test'].flatMap((s) => rows(a, `annotations/${s}-annotations-human-imagelabels-boxable.csv`));
+    const machine = ['train', 'validation', 'test'].flatMap((s) => rows(a, `annotations/${s}-annotations-machine-imagelabels.csv`));
+    expect(human).toHaveLength(result.humanLabelRows);
+    expect(machine).toHaveLength(result.machineLabelRows);
+    expect(human.every((l) => l.Source !== 'machine')).toBe(true);
+    expect(machine.every((l) => l.Source === 'machine')).toBe(true);
     expect(new Set(human.map((l) => l.Confidence))).toEqual(new Set(['0', '1'])); // negatives included
-    expect(machine.some((l) => Number(l.Confidence) > 0 && Number(l.Confidence) < 1)).toBe(true);
+    expect(machine.some((l) => Number(l.Confidence) > 0 && Number(l.Confidence) < 1)).toBe(true); // fractional
     const boxes = ['train', 'validation', 'test'].flatMap((s) => rows(a, `annotations/${s}-annotations-bbox.csv`));
     expect(boxes).toHaveLength(result.boxRows);
     for (const b of boxes) {

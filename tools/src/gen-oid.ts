@@ -88,7 +88,7 @@ class TextSink {
 
 /**
  * Write a deterministic OID-shaped data dir: metadata (CRLF class file, hierarchy JSON), three splits of human and
- * machine image labels, boxes (train with XClick columns) and images-with-rotation, plus JPEGs drawn with sharp.
+ * machine image labels (separate files), boxes (train with XClick columns) and images-with-rotation, plus JPEGs drawn with sharp.
  */
 export async function generateOid(options: GenerateOptions): Promise<GenerateResult> {
   // Options left undefined take the defaults.
@@ -124,9 +124,10 @@ export async function generateOid(options: GenerateOptions): Promise<GenerateRes
     }
     return s;
   };
-  // Every split gets all four files, even if empty, so the layout is always complete.
+  // Every split gets all five files, even if empty, so the layout is always complete.
   for (const split of SPLITS) {
     sink(fileNames.human(split), LABEL_HEADER);
+    sink(fileNames.machine(split), LABEL_HEADER);
     sink(fileNames.boxes(split), boxHeader(split));
     if (o.rotationFiles) sink(fileNames.rotation(split), ROTATION_HEADER);
   }
@@ -138,8 +139,9 @@ export async function generateOid(options: GenerateOptions): Promise<GenerateRes
   for (let index = 0; o.boxRows !== undefined ? result.boxRows < o.boxRows : index < o.images; index++) {
     const img = planImage(o.seed, index, ids.next(), o.bigCatShare);
     const split: Split = img.split;
-    // Machine labels share the image-label file (the DESIGN.md data contract): the Confidence threshold sorts them out.
-    sink(fileNames.human(split), '').write(labelLines(img, 'human') + labelLines(img, 'machine'));
+    // Machine-generated labels (fractional Confidence) go to their own file, as in OID v4–v6.
+    sink(fileNames.human(split), '').write(labelLines(img, 'human'));
+    sink(fileNames.machine(split), '').write(labelLines(img, 'machine'));
     sink(fileNames.boxes(split), '').write(boxLines(img));
     if (o.rotationFiles) sink(fileNames.rotation(split), '').write(rotationLine(img, o.seed));
     result.images++;

@@ -7,6 +7,7 @@ export const fileNames = {
   classes: 'metadata/class-descriptions-boxable.csv',
   hierarchy: 'metadata/bbox_labels_600_hierarchy.json',
   human: (s: Split) => `annotations/${s}-annotations-human-imagelabels-boxable.csv`,
+  machine: (s: Split) => `annotations/${s}-annotations-machine-imagelabels.csv`,
   boxes: (s: Split) => `annotations/${s}-annotations-bbox.csv`,
   rotation: (s: Split) => `annotations/${s}-images-with-rotation.csv`,
   image: (id: string) => `images/${id}.jpg`,

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOidFiles } from '@oidstream/oid-join';
 import { planDownloads } from './plan.js';
 import type { ImageMeta } from './plan.js';
 import { fetchImages, fetchImagesStream } from './fetch-images.js';
-import { findImageMetaFiles, readImageMeta } from './read-image-meta.js';
+import { readImageMeta } from './read-image-meta.js';
 import { startFaultServer } from '../test/fault-server.js';
 import type { FaultServer } from '../test/fault-server.js';
 import { makeJpegs } from '../test/make-images.js';
@@ -83,7 +84,7 @@ describe('readImageMeta', () => {
           'cccc,180,https://o/c.jpg,C,,CC,\n',
       );
       await writeFile(path.join(dir, 'annotations', 'train-annotations-bbox.csv'), 'ImageID\n');
-      const files = await findImageMetaFiles(dir);
+      const files = (await findOidFiles(dir)).rotation;
       expect(files.map((f) => path.basename(f))).toEqual(['train-images-boxable-with-rotation.csv']);
       const meta = await readImageMeta(files, new Set(['aaaa', 'bbbb', 'dddd', 'zzzz']));
       expect([...meta.keys()]).toEqual(['aaaa', 'dddd', 'bbbb']);

@@ -1,5 +1,6 @@
 /** Stable error codes of @oidstream/oid-join. */
-export type OidJoinErrorCode = 'MISSING_FILE' | 'MISSING_COLUMN' | 'EMPTY_FILE' | 'BAD_OPTIONS' | 'GROUP_KEY_REAPPEARED';
+export type OidJoinErrorCode =
+  | 'MISSING_FILE' | 'MISSING_COLUMN' | 'EMPTY_FILE' | 'BAD_OPTIONS' | 'GROUP_KEY_REAPPEARED' | 'DATA_DIR_INVALID' | 'UNKNOWN_SPLIT';
 
 export class OidJoinError extends Error {
   readonly code: OidJoinErrorCode;

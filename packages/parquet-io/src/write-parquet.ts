@@ -5,7 +5,8 @@ import { ParquetFileWriter } from './parquet-file-writer.js';
 
 /**
  * Write rows to `path` atomically (temp file + rename). Rows may be an iterable or an async iterable,
- * consumed one at a time; memory is bounded by one row group. Any record type fits: columns pick its fields.
+ * consumed one at a time; memory is bounded by one row group. Any record type works (e.g. oid-join's SelectedBox):
+ * values are read by the column names.
  */
 export async function writeParquet<T extends object>(
   filePath: string,
@@ -19,7 +20,7 @@ export async function writeParquet<T extends object>(
   }
   const writer = ParquetFileWriter.open(filePath, columns, options);
   try {
-    for await (const row of rows) writer.write(row);
+    for await (const row of rows) writer.write(row as Record<string, unknown>);
     return writer.finish();
   } catch (err) {
     writer.abort();

@@ -42,9 +42,9 @@ interface Measure {
 const self = fileURLToPath(import.meta.url);
 
 async function child(task: Task): Promise<void> {
-  const { findDataFiles, selectBoxes } = await import('../src/stages/select.js');
-  const files = await findDataFiles(task.data);
-  const bytes = [...files.labels, ...files.boxes].reduce((s, f) => s + statSync(f).size, 0);
+  const { findOidFiles, selectBoxes } = await import('@oidstream/oid-join');
+  const files = await findOidFiles(task.data);
+  const bytes = [...files.humanLabels, ...files.boxes].reduce((s, f) => s + statSync(f).size, 0);
   const t0 = performance.now();
   let boxes = 0;
   let extra: Partial<Measure> = {};
@@ -65,9 +65,9 @@ async function child(task: Task): Promise<void> {
     const mids = "('/m/07dm6','/m/096mb','/m/0cd4d','/m/0c29q','/m/0449p','/m/04g2r')";
     const sql =
       task.kind === 'duckdb-count'
-        ? `SELECT (SELECT count(*) FROM read_csv(${list(files.labels)}, header = true, union_by_name = true))
+        ? `SELECT (SELECT count(*) FROM read_csv(${list(files.humanLabels)}, header = true, union_by_name = true))
               + (SELECT count(*) FROM read_csv(${list(files.boxes)}, header = true, union_by_name = true))`
-        : `WITH ids AS (SELECT DISTINCT ImageID FROM read_csv(${list(files.labels)}, header = true, union_by_name = true)
+        : `WITH ids AS (SELECT DISTINCT ImageID FROM read_csv(${list(files.humanLabels)}, header = true, union_by_name = true)
                         WHERE LabelName IN ${mids} AND Confidence > 0.99)
            SELECT count(*) FROM read_csv(${list(files.boxes)}, header = true, union_by_name = true) b
            WHERE b.LabelName IN ${mids} AND b.ImageID IN (SELECT ImageID FROM ids)`;

@@ -1,5 +1,6 @@
 // the stages, in pipeline order; each writes its outputs atomically and can be called alone
-export { selectStage, selectBoxes, findDataFiles, BOXES_COLUMNS, SELECT_DEFAULTS } from './stages/select.js';
+// (the selection itself, findOidFiles and BOX_COLUMNS come from @oidstream/oid-join; re-exported here for convenience)
+export { selectStage, selectBoxes, BOX_COLUMNS, SELECT_DEFAULTS } from './stages/select.js';
 export type { SelectOptions, SelectStageOptions, SelectStageResult, SelectedBox, LabelsSummary, ClassSummary } from './stages/select.js';
 export { packStage } from './stages/pack.js';
 export type { PackStageOptions, PackStageResult } from './stages/pack.js';

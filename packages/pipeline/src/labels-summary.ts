@@ -48,3 +48,21 @@ export async function readLabelsSummary(file: string): Promise<ClassSummary[] | 
   if (!existsSync(file)) return undefined;
   return normalizeLabelsSummary(JSON.parse(await readFile(file, 'utf8')));
 }
+
+/** How the selection was made, as labels-summary.json says: the label files read, the splits, a per-class limit. */
+export interface SelectionNote {
+  labels?: string;
+  splits?: string[];
+  limit?: { maxPerClass: number; seed: number; limitedClasses?: number } | null;
+}
+
+export async function readSelectionNote(file: string): Promise<SelectionNote | undefined> {
+  if (!existsSync(file)) return undefined;
+  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const limit = json.limit as SelectionNote['limit'];
+  return {
+    labels: typeof json.labels === 'string' ? json.labels : undefined,
+    splits: Array.isArray(json.splits) ? json.splits.map(String) : undefined,
+    limit: limit && typeof limit.maxPerClass === 'number' ? limit : null,
+  };
+}

@@ -3,7 +3,7 @@ import { readParquetRows, readParquetRowsByKey } from '@oidstream/parquet-io';
 import sharp from 'sharp';
 import { AgreementCounter, modelsInColumns, type ModelAgreement } from './evaluate.js';
 import { summarizeErrors, type ErrorSummary } from './error-log.js';
-import { readLabelsSummary, type ClassSummary } from './labels-summary.js';
+import { readLabelsSummary, readSelectionNote, type ClassSummary, type SelectionNote } from './labels-summary.js';
 import { readRunRecord, type RunRecord } from './run-record.js';
 import { runPath } from './run-files.js';
 import { PipelineError } from './errors.js';
@@ -33,6 +33,8 @@ export interface ReportData {
   runDir: string;
   generatedAt: string;
   classes: ClassSummary[] | undefined;
+  /** Label files, splits and per-class limit of the selection (from labels-summary.json). */
+  selection?: SelectionNote;
   boxes: { total: number; perClass: { DisplayName: string; boxes: number }[]; sizeBins: { from: number; to: number; boxes: number }[] } | undefined;
   chips: { total: number; perClass: { DisplayName: string; chips: number; thumbs: Thumb[] }[] } | undefined;
   models: ModelAgreement[];
@@ -145,6 +147,7 @@ export async function collectReportData(runDir: string, options: ReportOptions =
     runDir,
     generatedAt: new Date().toISOString(),
     classes: await readLabelsSummary(runPath(runDir, 'labelsSummary')),
+    selection: await readSelectionNote(runPath(runDir, 'labelsSummary')),
     boxes: await collectBoxes(boxesFile, opts.sizeBins),
     chips: index ? await contactSheet(chipsFile, index, opts, predictions.byChip) : undefined,
     models: predictions.models,

@@ -123,6 +123,11 @@ export function renderReportHtml(d: ReportData, charts: Map<string, Chart>): str
     ? table(['class', 'MID', 'positive labels', 'negative labels', 'selected images', 'boxes'],
       d.classes.map((c) => [c.DisplayName, c.LabelName ?? '', c.positive, c.negative, c.images ?? '', c.boxes ?? '']), [false, false, true, true, true, true])
     : '<p class="sub">No labels-summary.json.</p>';
+  const sel = d.selection;
+  const limit = sel?.limit
+    ? `<p class="note" id="selection-limit">A limit was applied: at most ${sel.limit.maxPerClass} images per class (seed ${sel.limit.seed})${sel.limit.limitedClasses !== undefined ? `; ${sel.limit.limitedClasses} classes had more` : ''}. Selected images are a sample, not every labelled image.</p>`
+    : '';
+  const source = sel?.labels || sel?.splits ? `<p class="sub" id="selection-source">Image labels: ${escapeHtml(sel.labels ?? 'human')}${sel.splits ? ` · splits: ${escapeHtml(sel.splits.join(', '))}` : ''}</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>oidstream report — ${escapeHtml(d.runDir)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>${CSS}</style></head>
@@ -131,6 +136,7 @@ export function renderReportHtml(d: ReportData, charts: Map<string, Chart>): str
 <p class="sub">${escapeHtml(d.runDir)} · generated ${escapeHtml(d.generatedAt)} · ${d.boxes?.total ?? 0} boxes · ${d.chips?.total ?? 0} chips · ${d.predictions} predictions · ${d.errors.total} errors</p>
 ${skipped}
 <h2 id="labels">Labels per class</h2>
+${source}${limit}
 ${chartFigure(charts.get('labels'))}
 ${classes}
 <h2 id="boxes">Boxes</h2>

@@ -1,14 +1,12 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { findOidFiles } from '@oidstream/oid-join';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 import { closeClassifier, type BackendChoice, type ClassifierModel } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
-import { writeAtomic } from './atomic-write.js';
 import { chipsStage } from './stages/chips.js';
 import { classifyStage, openModels } from './stages/classify.js';
-import { inspectDataDir, type DataDirLayout } from './data-dir.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
@@ -78,6 +76,7 @@ function outputArgs(o: RunOptions): Record<string, unknown> {
     excludeOccluded: !!o.excludeOccluded, excludeTruncated: !!o.excludeTruncated, excludeInside: !!o.excludeInside,
     minBoxSize: o.minBoxSize ?? null, minChipSize: o.minChipSize ?? null, quality: o.quality ?? null, padding: o.padding ?? null,
     square: !!o.square, maxSide: o.maxSide ?? null, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
+    maxPerClass: o.maxPerClass ?? null, seed: o.seed ?? 0, splits: o.splits ?? null, labels: o.labels ?? 'human',
   };
 }
 
@@ -90,7 +89,10 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = path.resolve(o.out);
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`oidstream run: ${m}\n`));
   const keyArgs = outputArgs(o);
-  const layout = await inspectDataDir(o.data, { imagesOptional: !!o.download }); // before OUT is touched: a wrong --data leaves nothing behind
+  const layout = await findOidFiles(o.data, { requireMetadata: true }); // before OUT is touched: a wrong --data leaves nothing behind
+  if (!o.download && !layout.imagesParquet && !layout.imagesFolder) {
+    throw new PipelineError('DATA_DIR_INVALID', `${o.data} has neither images.parquet nor an images/ folder (add --download to fetch the selected images)`);
+  }
   const lock = await lockOutput(out, warn);
   let run: RunContext;
   try {
@@ -115,6 +117,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         data: o.data, out, classes: o.classes, under: o.under, minConfidence: o.minConfidence ?? RUN_DEFAULTS.minConfidence,
         excludeGroupOf: o.excludeGroupOf, excludeDepiction: o.excludeDepiction, excludeOccluded: o.excludeOccluded,
         excludeTruncated: o.excludeTruncated, excludeInside: o.excludeInside, minBoxSize: o.minBoxSize,
+        maxPerClass: o.maxPerClass, seed: o.seed, splits: o.splits, labels: o.labels,
       });
       progress.set(r.boxes);
       return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes } };
@@ -134,11 +137,10 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         });
         return { outputs: [RUN_FILES.images], counts: { downloaded: r.fetched, downloadKept: r.kept, downloadErrors: r.errors }, note: `downloaded; ${r.errors} not stored (download-errors.jsonl)` };
       }
-      const rotation = await mergedRotationCsv(layout, out);
-      const r = await packStage({ images: layout.imagesFolder, rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
+      const r = await packStage({ images: layout.imagesFolder, rotation: layout.rotation, out: imagesParquet, progress: forwardTo(progress), onSkip: (s) => warn(`pack: skipped ${s.file}: ${s.reason}`) });
       progress.set(r.packed);
       return { outputs: [RUN_FILES.images], counts: { packed: r.packed, packSkipped: r.skipped.length } };
-    }, undefined, [...(layout.imagesFolder ? [layout.imagesFolder] : []), ...layout.rotationCsvs]);
+    }, undefined, [...(layout.imagesFolder ? [layout.imagesFolder] : []), ...layout.rotation]);
 
     // 4+5. chips and classify: one pass decodes each selected image once, cuts every box (chips.parquet, chips/,
     //      errors.jsonl) and feeds each model its input from that decode (predictions.parquet), checkpointed in parts.
@@ -235,21 +237,4 @@ async function lockOutput(out: string, onNote: (m: string) => void): Promise<Out
 function noteSlowest(record: RunRecord, stage: string, partMs: readonly number[]): void {
   const items = partMs.map((ms, i) => ({ stage, item: `part ${i + 1} of ${partMs.length}`, ms }));
   record.slowest = [...(record.slowest ?? []).filter((s) => s.stage !== stage), ...items].sort((a, b) => b.ms - a.ms).slice(0, 10);
-}
-
-/** OID ships one rotation CSV per split; pack takes one file, so they are joined (one header) under OUT/.oidstream. */
-async function mergedRotationCsv(layout: DataDirLayout, out: string): Promise<string | undefined> {
-  if (layout.rotationCsvs.length <= 1) return layout.rotationCsvs[0];
-  const file = path.join(out, RUN_FILES.work, 'images-with-rotation.csv');
-  await writeAtomic(file, async (fh) => {
-    for (const [i, csv] of layout.rotationCsvs.entries()) {
-      let header = true;
-      for await (const line of createInterface({ input: createReadStream(csv, 'utf8'), crlfDelay: Infinity })) {
-        const skip = header && i > 0; // the header of a later file
-        header = false;
-        if (!skip && line !== '') await fh.write(line + '\n');
-      }
-    }
-  });
-  return file;
 }

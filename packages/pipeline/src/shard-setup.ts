@@ -1,7 +1,7 @@
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { inspectDataDir } from './data-dir.js';
+import { findOidFiles } from '@oidstream/oid-join';
 import { chooseModels } from './model-choice.js';
 import type { ModelChoice } from './model-choice.js';
 import { planRun } from './shard-enqueue.js';
@@ -40,18 +40,19 @@ export interface ShardedRun extends PlannedRun {
  */
 export async function setupShardedRun(o: ShardRunOptions, how: ShardSetup): Promise<ShardedRun> {
   const out = path.resolve(o.out);
-  const layout = await inspectDataDir(o.data);
+  const layout = await findOidFiles(o.data, { requireMetadata: true, requireImages: true });
   const choice = await chooseModels(o.models ?? [], { probeNetwork: o.probeNetwork });
   const selected = await selectStage({
     data: o.data, out: how.selectOut, classes: o.classes, under: o.under, minConfidence: o.minConfidence,
     excludeGroupOf: o.excludeGroupOf, excludeDepiction: o.excludeDepiction, excludeOccluded: o.excludeOccluded,
     excludeTruncated: o.excludeTruncated, excludeInside: o.excludeInside, minBoxSize: o.minBoxSize,
+    maxPerClass: o.maxPerClass, seed: o.seed, splits: o.splits, labels: o.labels,
   });
   const planned = await planRun({
     out,
     boxes: selected.boxesPath,
     images: [layout.imagesParquet ?? layout.imagesFolder!],
-    rotationCsvs: layout.imagesParquet ? [] : layout.rotationCsvs,
+    rotationCsvs: layout.imagesParquet ? [] : layout.rotation,
     models: choice.models.map((m) => `${m.name}=${m.source}`),
     backend: o.backend,
     batchSize: o.batchSize,

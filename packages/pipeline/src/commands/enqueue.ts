@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
-import { inspectDataDir } from '../data-dir.js';
+import { findOidFiles } from '@oidstream/oid-join';
 import { PipelineError } from '../errors.js';
 import { resolveRedisUrl, redactRedisUrl } from '../redis-url.js';
 import { planRun } from '../shard-enqueue.js';
@@ -54,10 +54,10 @@ export function registerEnqueue(program: Command): void {
       let planned: PlannedRun & { classification?: { reason: string; hint: string } };
       if (f.boxes) {
         // an existing selection: no select stage, models as given; images from --images, else the data dir's
-        const layout = f.images.length ? undefined : await inspectDataDir(f.data);
+        const layout = f.images.length ? undefined : await findOidFiles(f.data, { requireMetadata: true, requireImages: true });
         const images = layout ? [layout.imagesParquet ?? layout.imagesFolder!] : f.images;
         planned = await planRun({
-          ...how, out, boxes: f.boxes, images, rotationCsvs: layout && !layout.imagesParquet ? layout.rotationCsvs : [], models: o.models, backend: o.backend,
+          ...how, out, boxes: f.boxes, images, rotationCsvs: layout && !layout.imagesParquet ? layout.rotation : [], models: o.models, backend: o.backend,
           batchSize: o.batchSize, threads: o.threads, chipFiles: o.chipFiles, force: o.force,
           chip: { quality: o.quality, padding: o.padding, square: o.square, maxSide: o.maxSide, minBoxSize: o.minChipSize },
         });

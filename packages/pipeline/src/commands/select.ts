@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { cliProgressSink, Progress, type StageProgress } from '../progress.js';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
-import { findDataFiles, selectStage } from '../stages/select.js';
+import { resolveSelection, selectionFiles } from '@oidstream/oid-join';
+import { selectStage } from '../stages/select.js';
 
 interface SelectFlags extends SelectionFlags {
   data: string;
@@ -17,7 +18,8 @@ export function registerSelect(program: Command): void {
     .requiredOption('--out <dir>', 'output dir');
   addSelectionOptions(cmd).action(async (opts: SelectFlags) => {
     const selection = selectionOptions(opts); // flag values checked before any scan
-    const files = await findDataFiles(opts.data);
+    const files = await selectionFiles({ data: opts.data, ...selection }, resolveSelection({ data: opts.data, ...selection }));
+    const labelFiles = files.labels.flatMap((l) => l.files);
     const totalMB = (list: string[]): number => list.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
     const progress = new Progress(cliProgressSink(false), { intervalMs: 1000 });
     const stages: Partial<Record<'labels' | 'boxes', { stage: StageProgress; before: number; file: string; done: number }>> = {};
@@ -32,7 +34,7 @@ export function registerSelect(program: Command): void {
         if (!s) {
           if (p.phase === 'boxes') stages.labels?.stage.end();
           s = stages[p.phase] = {
-            stage: progress.stage(`select ${p.phase}`, 'MB', Math.round(totalMB(p.phase === 'labels' ? files.labels : files.boxes))),
+            stage: progress.stage(`select ${p.phase}`, 'MB', Math.round(totalMB(p.phase === 'labels' ? labelFiles : files.boxes))),
             before: 0, file: p.file, done: 0,
           };
         }
@@ -48,8 +50,10 @@ export function registerSelect(program: Command): void {
     stages.boxes?.stage.end();
     if (badShown > 10) process.stderr.write(`oidstream select: ${badShown} bad rows in all (first 20 in labels-summary.json)\n`);
     const c = result.counts;
+    const limit = result.summary.limit;
     process.stderr.write(
-      `selected ${c.boxes} boxes of ${c.classes} classes on ${c.imagesWithBoxes} images (${c.selectedImages} images labelled)` +
+      `selected ${c.boxes} boxes of ${c.classes} classes on ${c.imagesWithBoxes} images (${c.selectedImages} images labelled` +
+        `${limit ? `; at most ${limit.maxPerClass} per class, seed ${limit.seed}: ${limit.limitedClasses} classes limited` : ''})` +
         ` → ${result.boxesPath}, ${result.summaryPath}\n`,
     );
   });

@@ -4,8 +4,8 @@ import type { Progress } from '../progress.js';
 export interface PackStageOptions {
   /** Folder of `<ImageID>.jpg` files. */
   images: string;
-  /** OID `*-images-with-rotation.csv` (fills Subset and Rotation). */
-  rotation?: string;
+  /** OID `*-images-with-rotation.csv` files, one per split (fill Subset and Rotation). */
+  rotation?: string | readonly string[];
   /** Output images.parquet (written to a temp name, renamed when complete). */
   out: string;
   progress?: Progress;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateOid } from '@oidstream/tools';
 import { selectStage } from './select.js';
-import { compareWithDuckDb } from '../../test/select-reference.js';
+import { compareWithDuckDb } from '../../../oid-join/test/select-reference.js';
 
 // The issue asks for the DuckDB cross-check at 1M box rows in the tests: CSVs only (no JPEGs, no rotation files),
 // one selection, one SQL comparison. ≈ 10 s of CPU, most of it generating 230 MB of CSV.

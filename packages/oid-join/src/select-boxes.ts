@@ -1,0 +1,250 @@
+import { statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import {
+  type BadRow, type ClassDescription, boxColumns, imageLabelColumns, loadMetadata, selectClasses, toBoxRecord, toImageLabel,
+} from '@oidstream/oid-labels';
+import { ByteKeySet } from './byte-key-set.js';
+import type { SelectedBox } from './boxes-schema.js';
+import { OidJoinError } from './errors.js';
+import { filesOfSplits, findOidFiles, splitOfFile } from './find-oid-files.js';
+import { type LabelSource, type LabelsSummary, LabelTally, classSummaries } from './labels-summary.js';
+import { PerClassSample } from './per-class-sample.js';
+import { type CsvRow, type ScanStats, emptyScanStats, scanCsvFilesBatches } from './scan-csv.js';
+import { type ResolvedSelection, type SelectBoxesOptions, SELECT_DEFAULTS, resolveSelection } from './select-options.js';
+
+/** The files one selection reads, after `splits` and `labels` are applied. */
+export interface SelectionFiles {
+  metadata: string;
+  labels: { source: LabelSource; files: string[] }[];
+  boxes: string[];
+  /** Splits read, sorted. */
+  splits: string[];
+}
+
+/**
+ * The OID selection as an async iterable of typed box records: `for await (const box of selectBoxes({ data }))`.
+ * Pass 1 scans the image labels of the chosen classes (Confidence > minConfidence → selected ImageIDs, at most
+ * `maxPerClass` per class); pass 2 streams the boxes of those classes on those images (semi-join), with DisplayName
+ * attached and the box filters applied, in file order. Memory: the selected ImageID set. Options are checked here
+ * (`BAD_OPTIONS`); files are read when iteration starts. `summary` is set when the iteration ends.
+ */
+export function selectBoxes(options: SelectBoxesOptions): SelectedBoxes {
+  return new SelectedBoxes(options);
+}
+
+/** Node stream face of `selectBoxes` (object mode, one `SelectedBox` per chunk); emits `summary` before `end`. */
+export function selectBoxesStream(options: SelectBoxesOptions): Readable & { selection: SelectedBoxes } {
+  const selection = selectBoxes(options);
+  const holder: { stream?: Readable } = {};
+  const stream = Readable.from(
+    (async function* () {
+      yield* selection;
+      holder.stream!.emit('summary', selection.summary);
+    })(),
+    { objectMode: true },
+  );
+  holder.stream = stream;
+  return Object.assign(stream, { selection });
+}
+
+export class SelectedBoxes implements AsyncIterable<SelectedBox> {
+  /** Set when iteration completes. */
+  summary: LabelsSummary | undefined;
+  /** The resolved classes (set after the first `next()`). */
+  classes: ClassDescription[] = [];
+  /** The files read (set after the first `next()`). */
+  files: SelectionFiles | undefined;
+  /** The selected ImageIDs (set when the label pass ends, before the first box). */
+  imageIds: ReadonlySet<string> | undefined;
+  private readonly resolved: ResolvedSelection;
+  private used = false;
+
+  constructor(private readonly options: SelectBoxesOptions) {
+    this.resolved = resolveSelection(options);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SelectedBox> {
+    if (this.used) throw new OidJoinError('BAD_OPTIONS', 'a selectBoxes() result can be iterated once');
+    this.used = true;
+    return this.run();
+  }
+
+  private async *run(): AsyncGenerator<SelectedBox> {
+    const started = performance.now();
+    const o = this.options;
+    const r = this.resolved;
+    const files = (this.files = await selectionFiles(o, r));
+    const { catalog, hierarchy } = loadMetadata(files.metadata);
+    const classes = (this.classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy }));
+    const bad: BadRow[] = [];
+    let badCount = 0;
+    const onBadRow = (b: BadRow): void => {
+      badCount++;
+      if (bad.length < 20) bad.push(b);
+      o.onBadRow?.(b);
+    };
+    const scan = { mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter, parser: o.parser ?? SELECT_DEFAULTS.parser, onBadRow };
+    const labels = await scanLabels(files, r, scan, o.onProgress);
+    this.imageIds = labels.selected;
+    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>() };
+    const names = new Map(classes.map((c) => [c.LabelName, c.DisplayName]));
+    if (labels.selected.size > 0) {
+      const ids = new ByteKeySet(labels.selected);
+      for await (const rows of scanCsvFilesBatches(files.boxes, {
+        where: { LabelName: scan.mids, ImageID: ids }, prefilter: scan.prefilter, parser: scan.parser, stats: boxes.stats, onBadRow,
+        onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
+      })) {
+        for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
+          boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
+          boxes.total++;
+          if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
+          const out = box as SelectedBox;
+          out.DisplayName = names.get(box.LabelName)!;
+          yield out;
+        }
+      }
+    } else {
+      // Still account for the box files (nothing can match).
+      for (const f of files.boxes) boxes.stats.bytes += statSync(f).size;
+    }
+    const sources = files.labels.map((l) => l.source);
+    this.summary = {
+      minConfidence: r.minConfidence,
+      labels: r.labels,
+      splits: files.splits,
+      limit: labels.sample ? { maxPerClass: r.maxPerClass!, seed: r.seed, limitedClasses: classes.filter((c) => labels.sample!.limited(c.LabelName)).length } : null,
+      filters: {
+        excludeGroupOf: !!o.excludeGroupOf, excludeDepiction: !!o.excludeDepiction, excludeOccluded: !!o.excludeOccluded,
+        excludeTruncated: !!o.excludeTruncated, excludeInside: !!o.excludeInside, minBoxSize: r.minBoxSize,
+      },
+      classes: classSummaries(classes, labels.tally, sources, (mid) => ({
+        selectedImages: labels.imagesOf(mid), limited: labels.sample?.limited(mid) ?? false, boxes: boxes.perClass.get(mid) ?? 0,
+      })),
+      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, imagesWithBoxes: boxes.images.size },
+      files: { metadata: files.metadata, labels: files.labels.flatMap((l) => l.files), boxes: files.boxes },
+      scan: { labels: labels.stats, boxes: boxes.stats, seconds: (performance.now() - started) / 1000 },
+      badRows: { count: badCount, first: bad },
+    };
+  }
+}
+
+/** The label and box files to read: a data dir's (or the given) files, narrowed to `splits` and `labels`. */
+export async function selectionFiles(o: SelectBoxesOptions, r: ResolvedSelection): Promise<SelectionFiles> {
+  const found = o.data ? await findOidFiles(o.data, { requireMetadata: true }) : { ...o.files!, annotations: 'the given files' };
+  const human = found.humanLabels ?? [];
+  const machine = found.machineLabels ?? [];
+  const present = [...new Set([...human, ...machine, ...found.boxes].map((f) => splitOfFile(f)).filter((s): s is string => !!s))].sort();
+  const pick = (list: readonly string[]): string[] => filesOfSplits(list, r.splits, present);
+  const labels: SelectionFiles['labels'] = [];
+  if (r.labels !== 'machine') labels.push({ source: 'human', files: pick(human) });
+  if (r.labels !== 'human') labels.push({ source: 'machine', files: pick(machine) });
+  const boxes = pick(found.boxes);
+  const where = r.splits ? ` for split ${r.splits.join(', ')}` : '';
+  if (labels.every((l) => l.files.length === 0)) {
+    const wanted = r.labels === 'machine' ? '<split>-annotations-machine-imagelabels.csv' : '<split>-annotations-human-imagelabels-boxable.csv';
+    throw new OidJoinError('DATA_DIR_INVALID', `${found.annotations} has no ${wanted}${where}`);
+  }
+  if (boxes.length === 0) throw new OidJoinError('DATA_DIR_INVALID', `${found.annotations} has no <split>-annotations-bbox.csv${where}`);
+  const read = [...labels.flatMap((l) => l.files), ...boxes].map((f) => splitOfFile(f)).filter((s): s is string => !!s);
+  return { metadata: found.metadata, labels, boxes, splits: [...new Set(read)].sort() };
+}
+
+interface ScanSetup {
+  mids: ByteKeySet;
+  prefilter: boolean;
+  parser: 'auto' | 'csv-parse';
+  onBadRow: (b: BadRow) => void;
+}
+
+interface LabelPass {
+  selected: Set<string>;
+  tally: LabelTally;
+  sample: PerClassSample | undefined;
+  stats: ScanStats;
+  imagesOf: (mid: string) => number;
+}
+
+/** Pass 1: image labels of the chosen classes → the selected ImageIDs (per-class sample when maxPerClass is set). */
+async function scanLabels(files: SelectionFiles, r: ResolvedSelection, scan: ScanSetup, onProgress: SelectBoxesOptions['onProgress']): Promise<LabelPass> {
+  const tally = new LabelTally(r.minConfidence);
+  const sample = r.maxPerClass !== undefined ? new PerClassSample(r.maxPerClass, r.seed) : undefined;
+  const perClass = new Map<string, Set<string>>();
+  const selected = new Set<string>();
+  const stats = emptyScanStats();
+  const columns = new Map<unknown, ReturnType<typeof imageLabelColumns>>();
+  for (const { source, files: list } of files.labels) {
+    if (list.length === 0) continue;
+    for await (const rows of scanCsvFilesBatches(list, {
+      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, stats, onBadRow: scan.onBadRow,
+      onProgress: (p) => onProgress?.({ phase: 'labels', ...p }),
+    })) {
+      for (const row of rows) {
+        let cols = columns.get(row.header);
+        if (!cols) columns.set(row.header, (cols = imageLabelColumns(row.header.names, row.file)));
+        const label = toImageLabel(row.fields, cols);
+        if (typeof label === 'string') {
+          scan.onBadRow({ file: row.file, line: row.line, message: label });
+          continue;
+        }
+        if (!tally.add(label.LabelName, source, label.Confidence)) continue;
+        if (sample) {
+          sample.offer(label.LabelName, label.ImageID);
+          continue;
+        }
+        const id = ownString(label.ImageID);
+        let images = perClass.get(label.LabelName);
+        if (!images) perClass.set(label.LabelName, (images = new Set()));
+        images.add(id);
+        selected.add(id);
+      }
+    }
+  }
+  if (sample) {
+    for (const id of sample.selected()) selected.add(ownString(id));
+    return { selected, tally, sample, stats, imagesOf: (mid) => sample.images(mid).length };
+  }
+  return { selected, tally, sample, stats, imagesOf: (mid) => perClass.get(mid)?.size ?? 0 };
+}
+
+/** Typed boxes of a batch that pass the box filters; bad rows are reported, filtered ones counted. */
+function* typedBoxes(
+  rows: CsvRow[],
+  r: ResolvedSelection,
+  o: SelectBoxesOptions,
+  onBadRow: (b: BadRow) => void,
+  counts: { filteredOut: number },
+): Generator<ReturnType<typeof toBoxRecord> & object> {
+  let cols: ReturnType<typeof boxColumns> | undefined;
+  let header: unknown;
+  for (const row of rows) {
+    if (row.header !== header) {
+      header = row.header;
+      cols = boxColumns(row.header.names, row.file);
+    }
+    const box = toBoxRecord(row.fields, cols!);
+    if (typeof box === 'string') {
+      onBadRow({ file: row.file, line: row.line, message: box });
+      continue;
+    }
+    if (
+      (o.excludeGroupOf && box.IsGroupOf === 1) ||
+      (o.excludeDepiction && box.IsDepiction === 1) ||
+      (o.excludeOccluded && box.IsOccluded === 1) ||
+      (o.excludeTruncated && box.IsTruncated === 1) ||
+      (o.excludeInside && box.IsInside === 1) ||
+      (r.minBoxSize > 0 && (box.XMax - box.XMin < r.minBoxSize || box.YMax - box.YMin < r.minBoxSize))
+    ) {
+      counts.filteredOut++;
+      continue;
+    }
+    yield box;
+  }
+}
+
+/**
+ * A copy of a key that owns its characters. Parsed fields can be slices of a longer string (a line); a slice kept in
+ * a Set would keep that whole string alive, so memory would grow with the rows scanned, not the images selected.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
