@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-layers';
+import type * as tf from './tfjs.js';
 import { withDefaults } from './defaults.js';
 import {
   key,

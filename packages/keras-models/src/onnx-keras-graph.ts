@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-layers';
+import type * as tf from './tfjs.js';
 import { isChannelAxis, key, unsupported, type LayerCall, type LayerJson, type Shape, type WeightTensor } from './onnx-context.js';
 
 /** A Keras model's layer graph in functional form (a Sequential model is rewritten as one). */

@@ -18,7 +18,7 @@ export function collectVersions(): Record<string, string> {
     platform: `${process.platform}-${process.arch}`,
     cpus: String(os.availableParallelism()),
   };
-  for (const pkg of ['@oidstream/pipeline', 'sharp', 'hyparquet', 'hyparquet-writer', '@tensorflow/tfjs', 'onnxruntime-node', 'vega', 'vega-lite']) {
+  for (const pkg of ['@oidstream/pipeline', 'sharp', 'hyparquet', 'hyparquet-writer', '@tensorflow/tfjs-core', 'onnxruntime-node', 'vega', 'vega-lite']) {
     const v = versionOf(pkg);
     if (v) out[pkg] = v;
   }
