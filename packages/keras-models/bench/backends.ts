@@ -18,7 +18,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs.js';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   compileKerasToOnnx,

@@ -15,7 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs.js';
 import {
   BACKEND_ORDER,
   ClassifyTransform,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResize, loadKerasModel, preprocessPixels } from '@oidstream/keras-models';
 import { makeTinyModel, saveModelDir, syntheticClassIndex, TINY_SIZE } from '../test/tiny-model.js';

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from './tfjs.js';
 
 /** Inference engines a model can run on. `auto` tries them fastest first: onnx → tfjs-node → wasm. */
 export type BackendName = 'onnx' | 'tfjs-node' | 'wasm';

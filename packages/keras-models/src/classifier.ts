@@ -63,6 +63,8 @@ export async function openClassifier(options: OpenClassifierOptions): Promise<Cl
       ...options.classIndex,
       modelDir: options.classIndex?.modelDir ?? loaded.dir ?? (options.source.startsWith('http') ? undefined : path.dirname(options.source)),
       onProgress: options.classIndex?.onProgress ?? options.onProgress,
+      http: options.classIndex?.http ?? options.http,
+      fetch: options.classIndex?.fetch ?? options.fetch,
     });
     if (classIndex.length !== loaded.numClasses) {
       throw new KerasModelsError('BAD_CLASS_INDEX', `model ${name} has ${loaded.numClasses} outputs but the class index has ${classIndex.length} classes`);

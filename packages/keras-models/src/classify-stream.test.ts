@@ -51,8 +51,8 @@ async function reference(chip: Uint8Array): Promise<Float32Array> {
   const px = await decodeResize(chip, [TINY_SIZE, TINY_SIZE]);
   const x = new Float32Array(px.length);
   preprocessPixels(px, 'tf', x);
-  const tf = await import('@tensorflow/tfjs');
-  const y = loaded.model.predict(tf.tensor4d(x, [1, TINY_SIZE, TINY_SIZE, 3])) as import('@tensorflow/tfjs').Tensor;
+  const tf = await import('./tfjs.js');
+  const y = loaded.model.predict(tf.tensor4d(x, [1, TINY_SIZE, TINY_SIZE, 3])) as import('./tfjs.js').Tensor;
   const out = y.dataSync() as Float32Array;
   y.dispose();
   return out;

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { classifyBatch, resolveClassifyOptions, type ClassifyOptions } from './classify-batch.js';
 
 type Row = Record<string, unknown>;
@@ -10,54 +10,10 @@ function started(p: Promise<Row[]>): Promise<Row[]> {
 }
 
 /**
- * Object-mode Transform: chip records in, the same records out (same order) with `<model>_label`, `_wnid`,
- * `_score`, `_top5` added. Records are grouped into batches of `batchSize`; at most `inFlight` batches are being
- * decoded/predicted at once, and the readable side's backpressure stops intake — the queue is bounded.
+ * Chip records in, the same records out (same order) with `<model>_label`, `_wnid`, `_score`, `_top5` added (or
+ * `classify_error`). Records are grouped into batches of `batchSize`; at most `inFlight` batches are being
+ * decoded/predicted at once and nothing more is pulled until the oldest is yielded — the queue is bounded.
  */
-export class ClassifyTransform extends Transform {
-  private readonly options: ClassifyOptions;
-  private readonly batchSize: number;
-  private readonly inFlight: number;
-  private pending: Row[] = [];
-  private readonly running: Promise<Row[]>[] = [];
-
-  constructor(options: ClassifyOptions) {
-    const o = resolveClassifyOptions(options);
-    super({ objectMode: true, highWaterMark: o.batchSize });
-    this.options = o;
-    this.batchSize = o.batchSize;
-    this.inFlight = o.inFlight;
-  }
-
-  override _transform(record: Row, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.pending.push(record);
-    if (this.pending.length < this.batchSize) return callback();
-    this.launch();
-    this.drainTo(this.inFlight - 1).then(() => callback(), callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.pending.length > 0) this.launch();
-    this.drainTo(0).then(() => callback(), callback);
-  }
-
-  private launch(): void {
-    const batch = this.pending;
-    this.pending = [];
-    this.running.push(started(classifyBatch(batch, this.options)));
-  }
-
-  /** Emit finished batches in order until at most `keep` are still running. */
-  private async drainTo(keep: number): Promise<void> {
-    while (this.running.length > keep) {
-      const rows = await this.running[0];
-      this.running.shift();
-      for (const r of rows) this.push(r);
-    }
-  }
-}
-
-/** Async-iterable face of ClassifyTransform: same batching, order and bound. */
 export async function* classifyRecords(source: AsyncIterable<Row> | Iterable<Row>, options: ClassifyOptions): AsyncGenerator<Row> {
   const o = resolveClassifyOptions(options);
   const running: Promise<Row[]>[] = [];
@@ -77,3 +33,19 @@ export async function* classifyRecords(source: AsyncIterable<Row> | Iterable<Row
     await Promise.allSettled(running);
   }
 }
+
+/** Object-mode Duplex face of classifyRecords (same batching, order and bound). Options are checked at once. */
+export function classifyStream(options: ClassifyOptions): Duplex {
+  const o = resolveClassifyOptions(options);
+  const duplex = Duplex.from(async function* (source: AsyncIterable<Row>) {
+    yield* classifyRecords(source, o);
+  });
+  duplex.read(0); // start pulling now, as a Transform does: work runs ahead of the reader up to the readable buffer
+  return duplex;
+}
+
+/** `new ClassifyTransform(options)`: the same Duplex as classifyStream (kept for callers of the class form). */
+export type ClassifyTransform = Duplex;
+export const ClassifyTransform = function ClassifyTransform(options: ClassifyOptions): Duplex {
+  return classifyStream(options);
+} as unknown as new (options: ClassifyOptions) => Duplex;

@@ -1,7 +1,9 @@
 /** Stable codes: the CLI prints `oidstream: <message> [CODE]`. Add codes, never rename them. */
 export type KerasModelsErrorCode =
   | 'MODEL_NOT_FOUND' // no model.json / .h5 at the given path or URL
-  | 'FETCH_FAILED' // http(s) download failed
+  | 'FETCH_FAILED' // http(s) download failed (network error, HTTP status)
+  | 'FETCH_TIMEOUT' // no response headers in time, or the body stalled / trickled past its time limit
+  | 'FETCH_TOO_LARGE' // a downloaded body over the size cap (maxBytes)
   | 'BAD_MANIFEST' // model.json is not a tfjs layers model / malformed weightsManifest
   | 'SHARD_PATH_ESCAPE' // a shard path points outside the model directory (or URL prefix)
   | 'SHARD_MISSING' // a shard listed in the manifest is absent

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from './tfjs.js';
 import type { KerasModelTopology, LoadedKerasModel, NamedWeight } from './backend.js';
 import { KerasModelsError } from './errors.js';
 import { assignH5Weights, readKerasH5, type KerasH5Contents } from './h5-weights.js';

@@ -1,6 +1,6 @@
 import { open as openFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs.js';
 import { KerasModelsError } from './errors.js';
 
 /**

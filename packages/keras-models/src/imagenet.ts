@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { KerasModelsError } from './errors.js';
+import { httpGetBytes, type HttpOptions } from './http-get.js';
 
 /** One decoded prediction, as Keras `decode_predictions` gives it. */
 export interface Prediction {
@@ -67,6 +68,8 @@ export interface ClassIndexOptions {
   /** Download from CLASS_INDEX_URL into the Keras cache when not found. Default true. */
   download?: boolean;
   fetch?: typeof fetch;
+  /** Timeouts and size cap of the download (HTTP_DEFAULTS, with a 16 MiB cap: the real file is 35 KB). */
+  http?: HttpOptions;
   onProgress?: (message: string) => void;
 }
 
@@ -121,9 +124,8 @@ async function findClassIndex(candidates: string[], options: ClassIndexOptions):
   options.onProgress?.(`downloading ${CLASS_INDEX_URL} → ${target}`);
   let text: string;
   try {
-    const res = await (options.fetch ?? globalThis.fetch)(CLASS_INDEX_URL);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    text = await res.text();
+    const http = { maxBytes: 16 * 2 ** 20, ...options.http, fetch: options.http?.fetch ?? options.fetch };
+    text = Buffer.from(await httpGetBytes(CLASS_INDEX_URL, http)).toString('utf8');
   } catch (err) {
     throw new KerasModelsError(
       'CLASS_INDEX_NOT_FOUND',

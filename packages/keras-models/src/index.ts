@@ -4,6 +4,8 @@ export { parseModelJson, checkShardPath, checkGroupSizes, decodeWeights, weightB
 export type { ModelManifest, ManifestGroup, ManifestWeight } from './manifest.js';
 export { loadKerasModel, loadModelDir, cacheModelFromUrl, modelJsonUrl, shardUrl, LOAD_MODEL_DEFAULTS } from './load-model.js';
 export type { LoadModelOptions } from './load-model.js';
+export { httpStream, httpGetBytes, httpGetFile, HTTP_DEFAULTS } from './http-get.js';
+export type { HttpOptions } from './http-get.js';
 export { memoryHandler } from './tfjs-main.js';
 export {
   preprocessPixels,
@@ -35,7 +37,7 @@ export type { ClassifierModel, OpenClassifierOptions } from './classifier.js';
 export { classifyBatch, predictionColumns, modelInputSizes, resolveClassifyOptions, CLASSIFY_DEFAULTS } from './classify-batch.js';
 export type { ClassifyOptions, ResolvedClassifyOptions } from './classify-batch.js';
 export { predictionColumnSpecs, modelColumnSpecs, PREDICTIONS_FILE, PREDICTION_KEY_COLUMNS, CLASSIFY_ERROR_COLUMN } from './predictions-schema.js';
-export { ClassifyTransform, classifyRecords } from './classify-stream.js';
+export { ClassifyTransform, classifyRecords, classifyStream } from './classify-stream.js';
 // Keras → ONNX compiler, ONNX Runtime backend, Keras architectures in code, Keras .h5 weights
 export { compileKerasToOnnx } from './onnx-compile.js';
 export type { OnnxCompileOptions, CompiledOnnxModel } from './onnx-compile.js';

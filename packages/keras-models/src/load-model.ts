@@ -3,9 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from './tfjs.js';
 import type { LoadedKerasModel } from './backend.js';
+import pMap from 'p-map';
 import { KerasModelsError } from './errors.js';
+import { httpGetBytes, httpGetFile, type HttpOptions } from './http-get.js';
 import { checkGroupSizes, decodeWeights, parseModelJson, type ModelManifest } from './manifest.js';
 import { mainTf, memoryHandler } from './tfjs-main.js';
 
@@ -16,6 +18,8 @@ export interface LoadModelOptions {
   refresh?: boolean;
   /** fetch implementation (tests, proxies). Default globalThis.fetch. */
   fetch?: typeof fetch;
+  /** Timeouts and size cap of each downloaded file (HTTP_DEFAULTS: 30 s to first byte, 60 s idle, 10 min, 1 GiB). */
+  http?: HttpOptions;
   /** One-line progress notes (downloads). */
   onProgress?: (message: string) => void;
 }
@@ -163,42 +167,36 @@ export function shardUrl(jsonUrl: URL, shardPath: string): URL {
 /** Download model.json + shards once into `<cacheDir>/<hash of URL>/`; later calls read the cache. */
 export async function cacheModelFromUrl(source: string, options: LoadModelOptions = {}): Promise<string> {
   const cacheDir = options.cacheDir ?? LOAD_MODEL_DEFAULTS.cacheDir;
-  const doFetch = options.fetch ?? globalThis.fetch;
   const jsonUrl = modelJsonUrl(source);
   const key = createHash('sha256').update(jsonUrl.href).digest('hex').slice(0, 16);
   const dir = path.join(cacheDir, key);
   if (!(options.refresh ?? LOAD_MODEL_DEFAULTS.refresh) && existsSync(path.join(dir, 'model.json'))) return dir;
 
-  const get = async (u: URL): Promise<Uint8Array> => {
-    let res: Response;
-    try {
-      res = await doFetch(u.href);
-    } catch (err) {
-      throw new KerasModelsError('FETCH_FAILED', `cannot fetch ${u.href}: ${(err as Error).message}`, { cause: err });
-    }
-    if (res.status === 404) throw new KerasModelsError(u.href === jsonUrl.href ? 'MODEL_NOT_FOUND' : 'SHARD_MISSING', `${u.href}: HTTP 404`);
-    if (!res.ok) throw new KerasModelsError('FETCH_FAILED', `${u.href}: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
-  };
+  const http: HttpOptions = { ...options.http, fetch: options.http?.fetch ?? options.fetch };
+  /** A 404 names what is missing; other failures keep their FETCH_* code and reason. */
+  const notFound = (err: unknown, code: 'MODEL_NOT_FOUND' | 'SHARD_MISSING'): unknown =>
+    (err as { status?: number }).status === 404 ? new KerasModelsError(code, (err as Error).message, { cause: err }) : err;
   options.onProgress?.(`downloading ${jsonUrl.href}`);
-  const jsonBytes = await get(jsonUrl);
+  const jsonBytes = await httpGetBytes(jsonUrl.href, http).catch((err: unknown) => {
+    throw notFound(err, 'MODEL_NOT_FOUND');
+  });
   const manifest = parseManifestText(Buffer.from(jsonBytes).toString('utf8'), jsonUrl.href);
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
   try {
-    // DenseNet121 has 241 shards: fetch a few at a time.
+    // DenseNet121 has 241 shards: fetch a few at a time, each streamed to its file.
     const shardPaths = manifest.groups.flatMap((g) => g.paths);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, shardPaths.length) }, async () => {
-        while (next < shardPaths.length) {
-          const p = shardPaths[next++];
-          const bytes = await get(shardUrl(jsonUrl, p));
-          const file = path.join(tmp, p);
-          await mkdir(path.dirname(file), { recursive: true });
-          await writeFile(file, bytes);
-        }
-      }),
+    await pMap(
+      shardPaths,
+      async (p) => {
+        const u = shardUrl(jsonUrl, p);
+        const file = path.join(tmp, p);
+        await mkdir(path.dirname(file), { recursive: true });
+        await httpGetFile(u.href, file, http).catch((err: unknown) => {
+          throw notFound(err, 'SHARD_MISSING');
+        });
+      },
+      { concurrency: DOWNLOAD_CONCURRENCY },
     );
     await writeFile(path.join(tmp, 'model.json'), jsonBytes);
     await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { mobileNetV1 } from './architectures/mobilenet.js';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from './tfjs.js';
 import type { LoadedKerasModel, ModelRunner, RunnerOptions } from './backend.js';
 import { KerasModelsError } from './errors.js';
 import { memoryHandler } from './tfjs-main.js';

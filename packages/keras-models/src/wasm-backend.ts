@@ -26,7 +26,8 @@ export async function createWasmRunner(loaded: LoadedKerasModel, options: Runner
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   const require = createRequire(import.meta.url);
   const workerData = {
-    tfjsPath: require.resolve('@tensorflow/tfjs'),
+    corePath: require.resolve('@tensorflow/tfjs-core'),
+    layersPath: require.resolve('@tensorflow/tfjs-layers'),
     wasmPath: require.resolve('@tensorflow/tfjs-backend-wasm'),
     artifacts: loaded.artifacts,
     inputSize: loaded.inputSize,

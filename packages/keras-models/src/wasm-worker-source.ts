@@ -4,7 +4,8 @@
  */
 export const WASM_WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
-const tf = require(workerData.tfjsPath);
+const tf = require(workerData.corePath);
+const { loadLayersModel } = require(workerData.layersPath);
 require(workerData.wasmPath);
 (async () => {
   try {
@@ -13,7 +14,7 @@ require(workerData.wasmPath);
     if (!ok) throw new Error('tfjs wasm backend failed to initialise');
     await tf.ready();
     const artifacts = workerData.artifacts;
-    const model = await tf.loadLayersModel({ load: async () => artifacts });
+    const model = await loadLayersModel({ load: async () => artifacts });
     const [h, w] = workerData.inputSize;
     const run = (batch, n) => {
       const out = tf.tidy(() => {

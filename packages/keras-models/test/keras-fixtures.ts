@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs.js';
 import type { LoadedKerasModel } from '../src/backend.js';
 import { decodeResize, preprocessPixels, type PreprocessMode } from '../src/preprocess.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs.js';
 
 export const TINY_CLASSES = 1000;
 export const TINY_SIZE = 8;

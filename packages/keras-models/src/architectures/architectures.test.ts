@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { haveImages, haveModels, maxAbsDiff, mobilenetDir, preprocessFiles, realImageFiles } from '../../test/keras-fixtures.js';
