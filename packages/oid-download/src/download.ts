@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { acquireOutputLock } from '@oidstream/parquet-io';
+import { acquireOutputLock, outputLockPath } from '@oidstream/parquet-io';
 import { DownloadError } from './errors.js';
 import { DownloadErrorLog, readErrorLog } from './error-log.js';
 import type { DownloadErrorRecord } from './error-log.js';
@@ -71,7 +71,7 @@ export async function downloadImages(options: DownloadOptions): Promise<Download
   const o = resolveDownloadOptions(options);
   const started = Date.now();
   const out = path.resolve(o.out);
-  const lock = o.lock ? await acquireOutputLock(`${out}.lock`, { command: 'download', onNote: o.onNote }) : undefined;
+  const lock = o.lock ? await acquireOutputLock(outputLockPath(out, 'file'), { command: 'download', onNote: o.onNote }) : undefined;
   try {
     const plan = await planRun(o, out);
     const stats: FetchStats = { done: 0, failed: 0, missing: 0, retries: 0, bytes: 0, inFlight: 0, byReason: {} };

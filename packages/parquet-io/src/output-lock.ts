@@ -30,6 +30,14 @@ export interface LockOptions {
   onNote?: (message: string) => void;
 }
 
+/**
+ * Where the lock of an output lives: `<dir>/.oidstream.lock` for an output directory (run, merge), `<file>.lock` for
+ * an output file (download).
+ */
+export function outputLockPath(target: string, kind: 'dir' | 'file'): string {
+  return kind === 'dir' ? path.join(target, '.oidstream.lock') : `${target}.lock`;
+}
+
 /** True when `pid` is a live process on this host. */
 export function isProcessAlive(pid: number): boolean {
   if (pid === process.pid) return true;

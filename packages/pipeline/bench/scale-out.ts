@@ -16,13 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { enqueueShards, mergeParts, openQueue, runStatus, startLocalRedis } from '@oidstream/scale-out';
 import { generateOid } from '@oidstream/tools';
 import { packImages } from '@oidstream/parquet-io';
-import { startLocalRedis } from '../src/redis-server.js';
-import { mergeParts } from '../src/shard-merge.js';
 import { setupShardedRun } from '../src/shard-setup.js';
-import { enqueueShards, openQueue } from '../src/shard-queue.js';
-import { runStatus } from '../src/shard-status.js';
 
 const { values } = parseArgs({
   options: {

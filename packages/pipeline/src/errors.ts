@@ -10,18 +10,10 @@ export type PipelineErrorCode =
   | 'OUT_NOT_WRITABLE' // --out cannot be created or written (permission, read-only file system)
   | 'RESUME_FAILED' // a checkpointed output's temp file is gone: the stage starts over
   | 'CHROMIUM_MISSING'
-  // scale-out
-  | 'BAD_REDIS_URL'
-  | 'REDIS_UNREACHABLE'
+  // scale-out (the queue, plan and merge codes are @oidstream/scale-out's ScaleOutError)
   | 'BAD_SHARD'
-  | 'NO_PLAN'
-  | 'PLAN_MISMATCH'
-  | 'PARTS_MISSING'
-  | 'PART_SCHEMA_MISMATCH'
   | 'SHARDS_FAILED'
-  | 'NO_IMAGES'
-  | 'SHARD_INPUT_CORRUPT'
-  | 'REDIS_SERVER_MISSING';
+  | 'SHARD_INPUT_CORRUPT';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;

@@ -39,5 +39,10 @@ export { runBench } from './bench.js';
 export type { BenchOptions } from './bench.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';
-// scale-out: BullMQ workers, stateless shards, merge (issue 6)
-export * from './scale-out.js';
+// The pieces of a sharded run that are pipeline's (the queue, workers, plan and merge are @oidstream/scale-out's)
+export { processShard, partColumns, processorFile, SHARD_WORK_DEFAULTS } from './run/shard-processor.js';
+export type { ShardWorkOptions } from './run/shard-processor.js';
+export { runShard } from './shard-run.js';
+export type { ShardRunResult } from './shard-run.js';
+export { setupShardedRun } from './shard-setup.js';
+export type { ShardRunOptions, ShardSetup, ShardedRun } from './shard-setup.js';

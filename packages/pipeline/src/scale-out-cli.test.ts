@@ -2,8 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { findRedisServer, freePort, startLocalRedis } from '@oidstream/scale-out';
 import { main } from './cli.js';
-import { freePort } from './redis-server.js';
 
 /** Run the CLI in this process; returns the exit code and what it printed on stderr. */
 async function run(...args: string[]): Promise<{ code: number; stderr: string }> {
@@ -64,3 +67,65 @@ describe('scale-out commands: user mistakes are one coded line', () => {
     expect((await run('status', '--out', tmp)).stderr).toContain('[NO_PLAN]');
   });
 });
+
+describe('issue 13: a silent Redis, a wrong password and a locked OUT end in one line, in bounded time', () => {
+  let tmp: string;
+  let silent: net.Server;
+  let port: number;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'oidstream-scale-13-'));
+    // accepts connections and never answers
+    silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    port = (silent.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const [name, args] of [
+    ['enqueue', ['enqueue', '--data', '/nonexistent', '--out', '/nonexistent/out']],
+    ['worker', ['worker', '--wait-for-redis', '1000']],
+    ['status', ['status']],
+  ] as const) {
+    it(`${name} against a Redis that never answers: REDIS_TIMEOUT naming the URL, password masked`, async () => {
+      const t0 = Date.now();
+      const r = await run(...args, '--redis', `redis://:hunter2@127.0.0.1:${port}`, '--redis-timeout', '500');
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^oidstream: (worker: )?Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} did not answer in time .*\\[REDIS_TIMEOUT\\]$`));
+      expect(r.stderr).not.toContain('hunter2');
+    });
+  }
+
+  it.skipIf(!findRedisServer())('a wrong password says "authentication" (REDIS_AUTH), for enqueue and status', async () => {
+    const redis = await startLocalRedis({ password: 'right' });
+    try {
+      const wrong = redis.url.replace(':right@', ':wrong@');
+      for (const args of [['status'], ['enqueue', '--data', tmp, '--out', path.join(tmp, 'o')]]) {
+        const r = await run(...args, '--redis', wrong);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/^oidstream: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused authentication: .*\[REDIS_AUTH\]\n$/);
+        expect(r.stderr).not.toContain('wrong');
+      }
+    } finally {
+      await redis.dispose();
+    }
+  });
+
+  it('merge refuses while another live process holds OUT', async () => {
+    const out = path.join(tmp, 'held');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, '.oidstream.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: 'run' }));
+    const r = await run('merge', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^oidstream: .*held is in use by run \\(pid ${process.pid} on .*\\[LOCKED\\]\\n$`));
+  });
+});
+

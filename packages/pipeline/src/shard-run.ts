@@ -1,29 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PipelineError } from './errors.js';
-import { readPartMeta } from './shard-files.js';
-import type { ShardResult } from './shard-job.js';
+import { checkShardIndex, readPartMeta } from '@oidstream/scale-out';
+import type { ShardIndex, ShardResult } from '@oidstream/scale-out';
+import { processShard } from './run/shard-processor.js';
 import { publishOnce, setupShardedRun } from './shard-setup.js';
 import type { ShardRunOptions } from './shard-setup.js';
-import { processShard } from './shard-work.js';
-
-export interface ShardIndex {
-  /** 0-based: Kubernetes' JOB_COMPLETION_INDEX, AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX. */
-  index: number;
-  count: number;
-}
-
-/** `"3/8"` → { index: 3, count: 8 }; coded error otherwise. */
-export function parseShardArg(value: string): ShardIndex {
-  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new PipelineError('BAD_SHARD', `--shard ${JSON.stringify(value)}: expected i/N with 0 ≤ i < N, e.g. 0/8`);
-  }
-  return { index, count };
-}
 
 export interface ShardRunResult extends ShardResult {
   /** The part was complete from an earlier attempt of this index, and kept. */
@@ -38,9 +20,7 @@ export interface ShardRunResult extends ShardResult {
  * keeps its part (unless `force`). `oidstream merge --out OUT` joins the parts once all N are done.
  */
 export async function runShard(options: ShardRunOptions, shard: ShardIndex): Promise<ShardRunResult> {
-  if (!Number.isInteger(shard.index) || !Number.isInteger(shard.count) || shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
-    throw new PipelineError('BAD_SHARD', `shard ${shard.index}/${shard.count}: expected 0 ≤ i < N`);
-  }
+  checkShardIndex(shard);
   const out = path.resolve(options.out);
   const selectOut = path.join(out, '.oidstream', `shard-${shard.index}-of-${shard.count}`);
   await mkdir(selectOut, { recursive: true });

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { findOidFiles } from '@oidstream/oid-join';
 import { chooseModels } from './model-choice.js';
 import type { ModelChoice } from './model-choice.js';
-import { planRun } from './shard-enqueue.js';
-import type { PlannedRun } from './shard-enqueue.js';
-import type { ShardPlanRecord } from './shard-files.js';
+import { planRun } from '@oidstream/scale-out';
+import type { PlannedRun, ShardPlanRecord } from '@oidstream/scale-out';
 import type { RunOptions } from './run.js';
 import { selectStage, type SelectionOptions } from './stages/select.js';
 

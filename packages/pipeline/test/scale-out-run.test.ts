@@ -4,11 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
-import { findRedisServer, startLocalRedis } from '../src/redis-server.js';
-import type { LocalRedis } from '../src/redis-server.js';
-import { mergeParts } from '../src/shard-merge.js';
+import { findRedisServer, mergeParts, runStatus, startLocalRedis } from '@oidstream/scale-out';
+import type { LocalRedis } from '@oidstream/scale-out';
 import { runShard } from '../src/shard-run.js';
-import { runStatus } from '../src/shard-status.js';
 import { BUILT, PKG, WorkerProc, cli, readAll } from './scale-out-harness.js';
 
 const repo = path.resolve(PKG, '..', '..');

@@ -4,15 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
-import { findRedisServer, startLocalRedis } from '../src/redis-server.js';
-import type { LocalRedis } from '../src/redis-server.js';
+import { enqueueShards, findRedisServer, mergeParts, openQueue, planRun, runStatus, startLocalRedis } from '@oidstream/scale-out';
+import type { LocalRedis } from '@oidstream/scale-out';
 import { makeShardFixture } from './scale-out-fixture.js';
 import type { Fixture } from './scale-out-fixture.js';
-import { planRun } from '../src/shard-enqueue.js';
-import { mergeParts } from '../src/shard-merge.js';
-import { enqueueShards, openQueue } from '../src/shard-queue.js';
-import { runStatus } from '../src/shard-status.js';
-import { processShard } from '../src/shard-work.js';
+import { processShard } from '../src/run/shard-processor.js';
 import { BUILT, WorkerProc, byChipId, cli, readAll } from './scale-out-harness.js';
 
 const redisMissing = !findRedisServer();

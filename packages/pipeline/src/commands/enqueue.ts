@@ -4,16 +4,17 @@ import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
 import { findOidFiles } from '@oidstream/oid-join';
 import { PipelineError } from '../errors.js';
-import { resolveRedisUrl, redactRedisUrl } from '../redis-url.js';
-import { planRun } from '../shard-enqueue.js';
-import type { PlannedRun } from '../shard-enqueue.js';
+import {
+  QUEUE_DEFAULTS, SHARD_PLAN_DEFAULTS, checkRedis, dropPlanJobs, enqueueShards, openQueue, planRun, redactRedisUrl, resolveRedisUrl, withRedis,
+} from '@oidstream/scale-out';
+import type { PlannedRun } from '@oidstream/scale-out';
 import { addRunOutputOptions, runOutputOptions } from '../run-flags.js';
 import type { RunOutputFlags } from '../run-flags.js';
-import { SHARD_PLAN_DEFAULTS } from '../shard-plan.js';
-import { QUEUE_DEFAULTS, checkRedis, dropPlanJobs, enqueueShards, openQueue } from '../shard-queue.js';
 import { publishOnce, setupShardedRun } from '../shard-setup.js';
+import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
+import type { RedisTimeoutFlags } from './redis-flags.js';
 
-interface EnqueueFlags extends RunOutputFlags {
+interface EnqueueFlags extends RunOutputFlags, RedisTimeoutFlags {
   boxes?: string;
   images: string[];
   redis?: string;
@@ -39,7 +40,8 @@ export function registerEnqueue(program: Command): void {
     .option('--attempts <n>', `attempts per shard before it fails (default ${QUEUE_DEFAULTS.attempts})`)
     .option('--backoff <ms>', `delay before the first retry, doubling each retry (default ${QUEUE_DEFAULTS.backoffMs})`)
     .option('--force', 'replace another sharded run planned in --out (its parts are deleted)')
-    .option('--json', 'print the plan summary as JSON')
+    .option('--json', 'print the plan summary as JSON');
+  addRedisTimeoutOptions(cmd)
     .action(async (f: EnqueueFlags) => {
       if (!f.data && !(f.boxes && f.images.length)) {
         throw new PipelineError('BAD_OPTION', 'enqueue needs --data <dir>, or --boxes <boxes.parquet> with --images <file|folder>');
@@ -50,7 +52,8 @@ export function registerEnqueue(program: Command): void {
       const how = { mode: 'redis' as const, queue: f.queue, shards: positiveInt('--shards', f.shards), imagesPerShard: positiveInt('--images-per-shard', f.imagesPerShard) };
       const retry = { attempts: positiveInt('--attempts', f.attempts), backoffMs: positiveInt('--backoff', f.backoff) };
       const url = resolveRedisUrl(f.redis);
-      await checkRedis(url);
+      const timeouts = redisTimeouts(f);
+      await checkRedis(url, timeouts);
       let planned: PlannedRun & { classification?: { reason: string; hint: string } };
       if (f.boxes) {
         // an existing selection: no select stage, models as given; images from --images, else the data dir's
@@ -69,13 +72,16 @@ export function registerEnqueue(program: Command): void {
       } else {
         planned = await setupShardedRun(o, { ...how, selectOut: out });
       }
-      const queue = openQueue(url, f.queue);
+      const queue = openQueue(url, f.queue, timeouts);
       let counts;
       try {
-        if (planned.replaced?.mode === 'redis') await dropPlanJobs(queue, planned.replaced.planId, planned.replaced.shards.map((s) => s.id));
-        counts = await enqueueShards(queue, planned.jobs, retry);
+        counts = await withRedis(url, async () => {
+          const replaced = planned.replaced;
+          if (replaced?.mode === 'redis') await dropPlanJobs(queue, replaced.planId, replaced.shards.map((s) => s.id));
+          return enqueueShards(queue, planned.jobs, retry);
+        });
       } finally {
-        await queue.close();
+        await queue.close().catch(() => undefined);
       }
       const summary = {
         out, planId: planned.plan.planId, shards: planned.plan.shards.length, images: planned.plan.images, missingImages: planned.missingImages,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { mergeParts } from '../shard-merge.js';
+import { mergeParts } from '@oidstream/scale-out';
 
 export function registerMerge(program: Command): void {
   program

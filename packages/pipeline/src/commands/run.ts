@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
 import { addRunOutputOptions, runOutputOptions, type RunOutputFlags } from '../run-flags.js';
 import { runPipeline } from '../run.js';
-import { parseShardArg, runShard } from '../shard-run.js';
+import { parseShardArg } from '@oidstream/scale-out';
+import { runShard } from '../shard-run.js';
 
 interface RunFlags extends RunOutputFlags {
   chipsPartRows?: string;
@@ -26,7 +27,7 @@ export function registerRun(program: Command): void {
     .option('--source <source>', 'with --download: s3 | original | thumbnail (default s3)')
     .option('--base-url <url>', 'with --download: base of the S3 layout <base>/<split>/<ImageID>.jpg')
     .option('--concurrency <n>', 'with --download: requests in flight (default 8)')
-    .option('--shard <i/N>', 'process only shard i of N (0-based) into OUT/parts/part-<i>.parquet; then `oidstream merge --out OUT` (see docs/scale-out.md)')
+    .option('--shard <i/N>', 'process only shard i of N (0-based) into OUT/parts/part-<i>.parquet; then `oidstream merge --out OUT` (see the @oidstream/scale-out README)')
     .option('--force', 'start over, discarding the outputs of an earlier run in --out')
     .option('--json', 'progress and the result as JSON lines on stdout')
     .action(async (f: RunFlags) => {

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { resolveRedisUrl } from '../redis-url.js';
+import { QUEUE_DEFAULTS, resolveRedisUrl, runWorker, waitForRedis } from '@oidstream/scale-out';
+import type { WorkerEvent } from '@oidstream/scale-out';
 import { PipelineError } from '../errors.js';
-import { QUEUE_DEFAULTS, runWorker, waitForRedis } from '../shard-queue.js';
-import type { WorkerEvent } from '../shard-queue.js';
+import { processorFile } from '../run/shard-processor.js';
+import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
+import type { RedisTimeoutFlags } from './redis-flags.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -35,7 +37,7 @@ function describe(e: WorkerEvent): string | undefined {
 }
 
 export function registerWorker(program: Command): void {
-  program
+  const cmd = program
     .command('worker')
     .description('take shard jobs from the Redis queue (BullMQ) and process them: chips + classify → OUT/parts/part-<shard>.parquet')
     .option('--redis <url>', 'Redis URL, redis://[user:pass@]host:port[/db] or rediss:// for TLS (default: $OIDSTREAM_REDIS_URL, else redis://127.0.0.1:6379)')
@@ -46,20 +48,25 @@ export function registerWorker(program: Command): void {
     .option('--max-stalled <n>', 'times a shard may be recovered from a dead worker before it fails', positiveInt('--max-stalled'), QUEUE_DEFAULTS.maxStalledCount)
     .option('--exit-when-idle [ms]', `leave once the queue has had no waiting, delayed or running shards for ms (default ${QUEUE_DEFAULTS.idleMs}; batch jobs); without it: serve until SIGTERM`)
     .option('--wait-for-redis <ms>', 'at start, wait this long for Redis to answer', positiveInt('--wait-for-redis'), QUEUE_DEFAULTS.waitForRedisMs)
-    .option('--json', 'one JSON line per event on stdout')
-    .action(async (opts: { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; waitForRedis: number; json?: boolean }) => {
+    .option('--json', 'one JSON line per event on stdout');
+  addRedisTimeoutOptions(cmd)
+    .action(async (opts: RedisTimeoutFlags & { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; waitForRedis: number; json?: boolean }) => {
       const url = resolveRedisUrl(opts.redis);
+      const timeouts = redisTimeouts(opts);
       let told = false;
       await waitForRedis(url, opts.waitForRedis, (err) => {
         if (!told) process.stderr.write(`oidstream worker: ${err.message}; waiting up to ${opts.waitForRedis / 1000} s\n`);
         told = true;
-      });
+      }, timeouts);
+      const processor = processorFile();
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const result = await runWorker({
         url,
+        processor,
+        timeouts,
         queue: opts.queue,
         concurrency: opts.concurrency,
         lockDurationMs: opts.lockDuration,

@@ -1,5 +1,13 @@
-import type { ChipOptions } from '@oidstream/chip-extract';
 import type { ShardSegment } from './shard-plan.js';
+
+/** Chip cutting options carried to the processor untouched (a subset of chip-extract's ChipOptions). */
+export interface ShardChipOptions {
+  quality?: number;
+  padding?: number;
+  square?: boolean;
+  maxSide?: number;
+  minBoxSize?: number;
+}
 
 /** What a worker needs to process one shard; travels as BullMQ job data (plain JSON). */
 export interface ShardJob {
@@ -18,7 +26,7 @@ export interface ShardJob {
   /** Selected images no image file holds (shard 0 only): their boxes are reported as UNKNOWN_IMAGE, as in a single run. */
   imagesWithoutRows?: string[];
   /** Chip cutting options (quality, padding, square, maxSide, minBoxSize), as for the chips stage. */
-  chip?: ChipOptions;
+  chip?: ShardChipOptions;
   /** Inference backend for classify (`auto`, `onnx`, `wasm`, `tfjs-node`). */
   backend?: string;
   /** Images per predict() call and backend threads, as for the classify stage. */

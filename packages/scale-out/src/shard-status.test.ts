@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './atomic-write.js';
+import writeFileAtomic from 'write-file-atomic';
 import { partMetaPath, partPath, planRecord, writePlan } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
 import { planShards } from './shard-plan.js';
@@ -19,6 +19,7 @@ describe('status of a sharded run from its files', () => {
       shard: id, planId: 'p1', images: 3, chips, errors: 0, bytes: 100, part: partPath(out, id), worker: 'host:1', attempt: 1, finishedAt: '',
       ms: { models: 0, boxes: 1, read: 2, chips: 3, classify: 0, write: 4, total: ms },
     });
+    await mkdir(path.dirname(partMetaPath(out, '00000')), { recursive: true });
     for (const [id, chips, ms] of [['00000', 5, 1200], ['00002', 4, 800]] as const) {
       await writeFileAtomic(partPath(out, id), 'x');
       await writeFileAtomic(partMetaPath(out, id), JSON.stringify(done(id, chips, ms)));

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PipelineError } from './errors.js';
+import { ScaleOutError } from './errors.js';
 
 const run = promisify(execFile);
 
@@ -19,6 +19,8 @@ export interface LocalRedis {
   start(): Promise<void>;
   /** Stop (without saving) and delete its directory. */
   dispose(): Promise<void>;
+  /** The server's process id while it runs (e.g. to SIGSTOP it in a stall test). */
+  pid(): number | undefined;
 }
 
 /** The redis-server binary on PATH, or undefined. */
@@ -92,7 +94,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000)
  */
 export async function startLocalRedis(options: { port?: number; password?: string; tls?: LocalRedisTls } = {}): Promise<LocalRedis> {
   if (!findRedisServer()) {
-    throw new PipelineError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
+    throw new ScaleOutError('REDIS_SERVER_MISSING', 'redis-server is not installed (Debian: apt-get install -y redis-server)');
   }
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oidstream-redis-'));
@@ -126,6 +128,7 @@ export async function startLocalRedis(options: { port?: number; password?: strin
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pid: () => readPid(pidfile),
   };
 }
 

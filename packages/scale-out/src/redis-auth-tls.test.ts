@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
-import { parseRedisUrl } from '../src/redis-url.js';
-import { findRedisServer, makeTestTls, startLocalRedis } from '../src/redis-server.js';
-import type { LocalRedis } from '../src/redis-server.js';
-import { checkRedis, openQueue } from '../src/shard-queue.js';
+import { parseRedisUrl } from './redis-url.js';
+import { findRedisServer, makeTestTls, startLocalRedis } from './redis-server.js';
+import type { LocalRedis } from './redis-server.js';
+import { checkRedis } from './redis-connect.js';
+import { openQueue } from './shard-queue.js';
 
 const hasOpenssl = (() => {
   try {
@@ -27,7 +28,7 @@ describe.skipIf(needs(reason, !reason))(`Redis URLs with a password and TLS agai
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('redis://:password@host: the queue works; a wrong password is a one-line coded error without the password', async () => {
+  it('redis://:password@host: the queue works; a wrong or missing password is a one-line REDIS_AUTH error without the password', async () => {
     const redis = await startLocalRedis({ password: 'p@ss w0rd' });
     servers.push(redis);
     expect(redis.url).toContain(':p%40ss%20w0rd@');
@@ -38,8 +39,12 @@ describe.skipIf(needs(reason, !reason))(`Redis URLs with a password and TLS agai
     await queue.close();
     const wrong = redis.url.replace('p%40ss', 'nope');
     const err = await checkRedis(wrong, 2000).catch((e: unknown) => e as Error & { code?: string });
-    expect(err).toMatchObject({ code: 'REDIS_UNREACHABLE' });
+    expect(err).toMatchObject({ code: 'REDIS_AUTH', message: expect.stringContaining('refused authentication') });
     expect((err as Error).message).not.toContain('nope');
+    expect((err as Error).message).not.toContain('\n');
+    // no password at all against a server that wants one
+    const none = await checkRedis(redis.url.replace(/:[^:@/]*@/, '@'), 2000).catch((e: unknown) => e);
+    expect(none).toMatchObject({ code: 'REDIS_AUTH' });
     expect((err as Error).message).toContain('***');
   });
 

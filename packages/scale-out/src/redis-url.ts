@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { RedisOptions } from 'ioredis';
-import { PipelineError } from './errors.js';
+import { ScaleOutError } from './errors.js';
 
 /** Loopback by default: a queue must never be exposed on a public interface by accident. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -26,16 +26,16 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   try {
     u = new URL(url);
   } catch {
-    throw new PipelineError('BAD_REDIS_URL', `not a Redis URL: ${JSON.stringify(url)} (expected redis://host:port or rediss://…)`);
+    throw new ScaleOutError('BAD_REDIS_URL', `not a Redis URL: ${JSON.stringify(url)} (expected redis://host:port or rediss://…)`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new PipelineError('BAD_REDIS_URL', `Redis URL must start with redis:// or rediss://, got ${u.protocol}//`);
+    throw new ScaleOutError('BAD_REDIS_URL', `Redis URL must start with redis:// or rediss://, got ${u.protocol}//`);
   }
-  if (!u.hostname) throw new PipelineError('BAD_REDIS_URL', `Redis URL has no host: ${redactRedisUrl(url)}`);
+  if (!u.hostname) throw new ScaleOutError('BAD_REDIS_URL', `Redis URL has no host: ${redactRedisUrl(url)}`);
   const port = u.port ? Number(u.port) : 6379;
   const dbText = u.pathname.replace(/^\//, '');
   if (dbText !== '' && !/^\d+$/.test(dbText)) {
-    throw new PipelineError('BAD_REDIS_URL', `Redis database must be a number, got "/${dbText}"`);
+    throw new ScaleOutError('BAD_REDIS_URL', `Redis database must be a number, got "/${dbText}"`);
   }
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const options: RedisOptions = {
@@ -55,7 +55,7 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
       try {
         options.tls.ca = readFileSync(caFile);
       } catch (err) {
-        throw new PipelineError('BAD_REDIS_URL', `$${REDIS_CA_ENV}: cannot read ${caFile}: ${(err as Error).message}`);
+        throw new ScaleOutError('BAD_REDIS_URL', `$${REDIS_CA_ENV}: cannot read ${caFile}: ${(err as Error).message}`);
       }
     }
   }

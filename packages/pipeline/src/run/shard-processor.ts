@@ -1,19 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { extractChips, parquetImageSource, writeChipFile, errorToJson } from '@oidstream/chip-extract';
 import type { BoxRow, ChipRecord, ImageRow, ImageSource } from '@oidstream/chip-extract';
 import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
 import { ParquetFileWriter, parquetColumns, readParquetRowsByKey, sniffImageFormat } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
-import { writeFileAtomic } from './atomic-write.js';
-import { parseModelSpecs } from './model-choice.js';
-import { PipelineError } from './errors.js';
-import { partErrorsPath, partMetaPath, partPath, planPath } from './shard-files.js';
-import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
-import type { ShardSegment } from './shard-plan.js';
+import { checkCurrentPlan, partErrorsPath, partMetaPath, partPath, sandboxedShardProcessor } from '@oidstream/scale-out';
+import type { ShardContext, ShardJob, ShardResult, ShardSegment, ShardTimings } from '@oidstream/scale-out';
+import { writeFileAtomic } from '../atomic-write.js';
+import { parseModelSpecs } from '../model-choice.js';
+import { PipelineError } from '../errors.js';
 import { CHIP_COLUMNS } from '@oidstream/chip-extract';
 import { predictionColumnSpecs } from '@oidstream/keras-models';
+
+/**
+ * The per-shard work that scale-out's workers, `run --shard i/N` and tests run (scale-out's ShardProcessor contract:
+ * `(job, ctx) => Promise<ShardResult>`). The module's default export is the same work for BullMQ's sandboxed
+ * (forked) workers: `processorFile()` gives its compiled path.
+ */
 
 /** Images cut and classified per step: bounds a worker's memory whatever the shard size. */
 export const SHARD_WORK_DEFAULTS = { imagesPerStep: 64 } as const;
@@ -87,22 +94,6 @@ async function* folderImages(seg: ShardSegment, wanted: ReadonlySet<string>, tim
     timings.read += performance.now() - t;
     if (!sniffImageFormat(bytes)) continue;
     yield { ImageID: id, Rotation: seg.rotations?.[i] ?? null, image: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
-  }
-}
-
-/**
- * A job of a plan that was replaced (enqueue --force with other options) must not overwrite the new plan's part
- * of the same number: it fails for good instead.
- */
-async function checkCurrentPlan(job: ShardJob): Promise<void> {
-  let current: string | undefined;
-  try {
-    current = (JSON.parse(await readFile(planPath(job.out), 'utf8')) as { planId?: string }).planId;
-  } catch {
-    current = undefined; // no plan file (processShard called directly): nothing to protect
-  }
-  if (current !== undefined && current !== job.planId) {
-    throw new PipelineError('PLAN_MISMATCH', `shard ${job.shard.id} belongs to plan ${job.planId}, but ${job.out} now holds plan ${current}: not written`);
   }
 }
 
@@ -197,3 +188,14 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
     throw err;
   }
 }
+
+/** The compiled processor module that `oidstream worker` hands to BullMQ (it forks .js files, not the .ts sources). */
+export function processorFile(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [path.join(here, 'shard-processor.js'), path.join(here, '..', '..', 'dist', 'run', 'shard-processor.js')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`no compiled shard processor near ${here}: build the pipeline package first (npx nx run @oidstream/pipeline:build)`);
+}
+
+export default sandboxedShardProcessor((job: ShardJob, ctx: ShardContext) => processShard(job, ctx));

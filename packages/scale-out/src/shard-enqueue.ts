@@ -2,13 +2,12 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readParquetRows } from '@oidstream/parquet-io';
-import { PipelineError } from './errors.js';
+import { ScaleOutError } from './errors.js';
 import { partsDir, planPath, planRecord, readPlan, writePlan } from './shard-files.js';
 import type { ShardPlanRecord } from './shard-files.js';
-import type { ShardJob } from './shard-job.js';
+import type { ShardChipOptions, ShardJob } from './shard-job.js';
 import { locateImages, planId, planShards } from './shard-plan.js';
 import type { ShardPlanOptions } from './shard-plan.js';
-import type { ChipOptions } from '@oidstream/chip-extract';
 
 export interface PlanRunOptions extends ShardPlanOptions {
   /** Run directory shared by all workers (made absolute). */
@@ -19,7 +18,7 @@ export interface PlanRunOptions extends ShardPlanOptions {
   images: string[];
   /** OID rotation CSVs, for images/ folders. */
   rotationCsvs?: string[];
-  chip?: ChipOptions;
+  chip?: ShardChipOptions;
   batchSize?: number;
   threads?: number;
   /** `name=source` model specs; none → chips only. */
@@ -51,8 +50,8 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
   const out = path.resolve(options.out);
   const boxes = path.resolve(options.boxes);
   const images = options.images.map((f) => path.resolve(f));
-  if (!images.length) throw new PipelineError('NO_IMAGES', 'no image Parquet files to shard');
-  for (const f of [boxes, ...images]) if (!existsSync(f)) throw new PipelineError('NO_IMAGES', `${f} does not exist`);
+  if (!images.length) throw new ScaleOutError('NO_IMAGES', 'no image Parquet files to shard');
+  for (const f of [boxes, ...images]) if (!existsSync(f)) throw new ScaleOutError('NO_IMAGES', `${f} does not exist`);
 
   // selected ImageIDs in boxes.parquet order of first appearance
   const selected = new Set<string>();
@@ -64,7 +63,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
 
   const models = options.models ?? [];
   const chipFiles = options.chipFiles ?? true;
-  const chip = Object.fromEntries(Object.entries(options.chip ?? {}).filter(([, v]) => v !== undefined)) as ChipOptions;
+  const chip = Object.fromEntries(Object.entries(options.chip ?? {}).filter(([, v]) => v !== undefined)) as ShardChipOptions;
   // the boxes path is left out: in shard mode every process selects into its own folder, yet they must agree
   const id = planId(out, shards, { models, backend: options.backend ?? 'auto', chipFiles, chip, batchSize: options.batchSize ?? null, threads: options.threads ?? null, missing });
   const jobs: ShardJob[] = shards.map((s) => ({
@@ -89,7 +88,7 @@ export async function planRun(options: PlanRunOptions): Promise<PlannedRun> {
     const old = await readPlan(out);
     if (old.planId === id) reused = true;
     else if (!options.force) {
-      throw new PipelineError(
+      throw new ScaleOutError(
         'PLAN_MISMATCH',
         `${out} already holds another sharded run (plan ${old.planId}, ${old.shards.length} shards): use another --out, or --force to replace it`,
       );

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
-import { PipelineError } from './errors.js';
-import type { ShardResult } from './shard-job.js';
+import writeFileAtomic from 'write-file-atomic';
+import { ScaleOutError } from './errors.js';
+import type { ShardJob, ShardResult } from './shard-job.js';
 import type { ShardSpec } from './shard-plan.js';
 
 /**
@@ -61,13 +61,14 @@ export function planRecord(base: Omit<ShardPlanRecord, 'version' | 'createdAt' |
 }
 
 export async function writePlan(out: string, plan: ShardPlanRecord): Promise<void> {
+  await mkdir(path.dirname(planPath(out)), { recursive: true });
   await writeFileAtomic(planPath(out), JSON.stringify(plan, null, 2) + '\n');
 }
 
 export async function readPlan(out: string): Promise<ShardPlanRecord> {
   const file = planPath(out);
   if (!existsSync(file)) {
-    throw new PipelineError('NO_PLAN', `no shard plan at ${file} (run "oidstream enqueue" or "oidstream run --shard i/N" first)`);
+    throw new ScaleOutError('NO_PLAN', `no shard plan at ${file} (run "oidstream enqueue" or "oidstream run --shard i/N" first)`);
   }
   return JSON.parse(await readFile(file, 'utf8')) as ShardPlanRecord;
 }
@@ -90,4 +91,20 @@ export function listPartFiles(out: string): string[] {
     .filter((f) => /^part-\d+\.parquet$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
+}
+
+/**
+ * A job of a plan that was replaced (enqueue --force with other options) must not overwrite the new plan's part
+ * of the same number: processors call this before committing a part, and it fails for good (PLAN_MISMATCH).
+ */
+export async function checkCurrentPlan(job: Pick<ShardJob, 'out' | 'planId' | 'shard'>): Promise<void> {
+  let current: string | undefined;
+  try {
+    current = (JSON.parse(await readFile(planPath(job.out), 'utf8')) as { planId?: string }).planId;
+  } catch {
+    current = undefined; // no plan file (a processor called directly): nothing to protect
+  }
+  if (current !== undefined && current !== job.planId) {
+    throw new ScaleOutError('PLAN_MISMATCH', `shard ${job.shard.id} belongs to plan ${job.planId}, but ${job.out} now holds plan ${current}: not written`);
+  }
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
+import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
-import { ParquetFileWriter, parquetColumns, readParquetRows } from '@oidstream/parquet-io';
+import { acquireOutputLock, outputLockPath, ParquetFileWriter, parquetColumns, readParquetRows } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
-import { PipelineError } from './errors.js';
+import { ScaleOutError } from './errors.js';
 import { listPartFiles, partErrorsPath, partPath, partsDir, readPartMeta, readPlan } from './shard-files.js';
 import type { ShardResult } from './shard-job.js';
 
@@ -22,6 +22,10 @@ export interface MergeOptions {
   /** Rows per row group of the merged files (default: parquet-io's, bounded by bytes). */
   rowGroupRows?: number;
   onProgress?: (done: { parts: number; rows: number }) => void;
+  /** Take OUT's lock (`OUT/.oidstream.lock`, shared with `oidstream run`) while merging (default true). */
+  lock?: boolean;
+  /** Told when a dead process's lock is taken over (default: stderr). */
+  onNote?: (message: string) => void;
 }
 
 export interface MergeResult {
@@ -41,6 +45,15 @@ export interface MergeResult {
  * OUT/chips.parquet and OUT/predictions.parquet — the same files a single-machine run writes, so `report` works.
  */
 export async function mergeParts(out: string, options: MergeOptions = {}): Promise<MergeResult> {
+  const lock = options.lock === false ? undefined : await acquireOutputLock(outputLockPath(out, 'dir'), { command: 'merge', onNote: options.onNote });
+  try {
+    return await mergeUnlocked(out, options);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function mergeUnlocked(out: string, options: MergeOptions): Promise<MergeResult> {
   const plan = await readPlan(out);
   const metas: ShardResult[] = [];
   const missing: string[] = [];
@@ -51,7 +64,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
   }
   if (missing.length) {
     const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ` … (${missing.length} in all)` : '');
-    throw new PipelineError('PARTS_MISSING', `${missing.length} of ${plan.shards.length} shards are not complete: ${shown} (see "oidstream status --out ${out}")`);
+    throw new ScaleOutError('PARTS_MISSING', `${missing.length} of ${plan.shards.length} shards are not complete: ${shown} (see "oidstream status --out ${out}")`);
   }
   // parts of an older, larger plan would be read as part of the directory dataset
   const expected = new Set(plan.shards.map((s) => partPath(out, s.id)));
@@ -80,7 +93,7 @@ export async function mergeParts(out: string, options: MergeOptions = {}): Promi
     for (let i = 0; i < result.parts.length; i++) {
       const part = result.parts[i];
       if (JSON.stringify(await parquetColumns(part.path)) !== want) {
-        throw new PipelineError('PART_SCHEMA_MISMATCH', `${part.path} has other columns than ${result.parts[0].path}`);
+        throw new ScaleOutError('PART_SCHEMA_MISMATCH', `${part.path} has other columns than ${result.parts[0].path}`);
       }
       for await (const row of readParquetRows(part.path)) {
         chipsOut.write(row);

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidImageId, readParquetRows, readRotationCsv } from '@oidstream/parquet-io';
-import { PipelineError } from './errors.js';
+import { ScaleOutError } from './errors.js';
 
 /**
  * Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. For an
@@ -61,13 +61,13 @@ export function planShards(files: readonly string[], places: readonly ImagePlace
   let count: number;
   if (options.shards !== undefined) {
     if (!Number.isInteger(options.shards) || options.shards < 1) {
-      throw new PipelineError('BAD_SHARD', `shard count must be a positive integer, got ${options.shards}`);
+      throw new ScaleOutError('BAD_SHARD', `shard count must be a positive integer, got ${options.shards}`);
     }
     count = options.shards;
   } else {
     const per = options.imagesPerShard ?? SHARD_PLAN_DEFAULTS.imagesPerShard;
     if (!Number.isInteger(per) || per < 1) {
-      throw new PipelineError('BAD_SHARD', `images per shard must be a positive integer, got ${per}`);
+      throw new ScaleOutError('BAD_SHARD', `images per shard must be a positive integer, got ${per}`);
     }
     count = Math.max(1, Math.ceil(total / per));
   }
@@ -75,7 +75,7 @@ export function planShards(files: readonly string[], places: readonly ImagePlace
   for (let i = 0; i < total; i++) {
     const p = places[i];
     if (i > 0 && (places[i - 1].file > p.file || (places[i - 1].file === p.file && places[i - 1].row >= p.row))) {
-      throw new PipelineError('BAD_SHARD', 'image places must be sorted by file and row');
+      throw new ScaleOutError('BAD_SHARD', 'image places must be sorted by file and row');
     }
     const shard = shards[Math.floor((i * count) / total)];
     let seg = shard.segments[shard.segments.length - 1];
