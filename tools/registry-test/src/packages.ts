@@ -10,19 +10,25 @@ export interface WorkspacePackage {
   example?: { from: string; code: string };
 }
 
-/** The README example, or the first file of samples/ (pipeline links its sample instead of inlining it). */
+/**
+ * The package's runnable example: its sample file (samples/*.ts), which the README's "## Example" shows verbatim or
+ * links (a README block that is a whole program must equal the sample: `readmeDrift` says where it does not).
+ */
 export function readmeExample(dir: string): WorkspacePackage['example'] {
-  const readme = path.join(dir, 'README.md');
-  if (existsSync(readme)) {
-    const text = readFileSync(readme, 'utf8');
-    const section = text.split(/^## /m).find((s) => /^Example\b/.test(s));
-    const block = section?.match(/^```ts\n([\s\S]*?)^```$/m);
-    if (block) return { from: 'README.md', code: block[1] };
-  }
   const samples = path.join(dir, 'samples');
   if (!existsSync(samples)) return undefined;
   const file = readdirSync(samples).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort()[0];
   return file ? { from: `samples/${file}`, code: readFileSync(path.join(samples, file), 'utf8') } : undefined;
+}
+
+/** A README "## Example" block that is a whole program (it exports main) but differs from the sample it stands for. */
+export function readmeDrift(dir: string, example: NonNullable<WorkspacePackage['example']>): string | undefined {
+  const readme = path.join(dir, 'README.md');
+  if (!existsSync(readme)) return undefined;
+  const section = readFileSync(readme, 'utf8').split(/^## /m).find((s) => /^Example\b/.test(s));
+  const block = section?.match(/^```ts\n([\s\S]*?)^```$/m)?.[1];
+  if (!block || !block.includes('export async function main')) return undefined;
+  return block === example.code ? undefined : `README.md's Example block differs from ${example.from}`;
 }
 
 /** Every publishable package under packages/ (new ones are picked up without listing them here). */

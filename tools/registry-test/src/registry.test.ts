@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveShared, needs, REPO_ROOT, SHARED_DIR } from '@oidstream/test-needs';
 import { exec, freshProject, install, typecheck } from './fresh-project.js';
-import { workspacePackages } from './packages.js';
+import { readmeDrift, workspacePackages } from './packages.js';
 import { npm, startRegistry, type LocalRegistry } from './registry.js';
 
 const packages = workspacePackages(REPO_ROOT);
@@ -20,6 +20,7 @@ const tarballs = new Map<string, string>();
 function exampleArgs(name: string, out: string): string[] | undefined {
   if (name === '@oidstream/keras-models') return needs('../shared/models (the keras-models example classifies with a real model)', haveShared('models/mobilenet_v1_0.75_224')) ? undefined : [model, data];
   if (name === '@oidstream/pipeline') return [data, out, ...(haveShared('models/mobilenet_v1_0.75_224') ? [model] : [])];
+  if (name === '@oidstream/oid-download') return [path.join(data, 'images'), path.join(out, 'images.parquet')];
   return [data, out];
 }
 
@@ -43,7 +44,10 @@ describe('every package, published to a local Verdaccio and installed alone in a
   it('finds the packages generically under packages/', () => {
     const names = packages.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['@oidstream/oid-labels', '@oidstream/oid-join', '@oidstream/parquet-io', '@oidstream/chip-extract', '@oidstream/keras-models', '@oidstream/pipeline']));
-    for (const p of packages) expect(p.example, `${p.name} has a README example or a sample`).toBeDefined();
+    for (const p of packages) {
+      expect(p.example, `${p.name} has a sample (its README example)`).toBeDefined();
+      expect(readmeDrift(p.dir, p.example!)).toBeUndefined();
+    }
   });
 
   for (const p of packages) {
