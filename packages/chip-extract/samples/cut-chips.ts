@@ -1,7 +1,7 @@
 /**
  * Cut a JPEG chip for every box of the OID test split: images packed into images.parquet, boxes from the box CSV,
  * chips written as files, bad boxes reported as records. Run it:
- * `npx tsx --conditions=@oidstream/source packages/chip-extract/samples/cut-chips.ts [data dir] [out dir]`
+ * `npx tsx packages/chip-extract/samples/cut-chips.ts [data dir] [out dir]`
  * (default: the committed test-data/oid, made by tools/gen-oid; a new temp folder).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Classify the OID test images with a Keras ImageNet model: one batch, then every image as a stream of records.
- * Run it: `npx tsx --conditions=@oidstream/source packages/keras-models/samples/classify-images.ts <model> [data dir]`
+ * Run it: `npx tsx packages/keras-models/samples/classify-images.ts <model> [data dir]`
  * where <model> is a tfjs layers directory, a model.json, an http(s) URL or a Keras .h5 file, with
  * imagenet_class_index.json beside it (else ~/.keras/models, else downloaded). Data default: the committed test-data/oid.
  */

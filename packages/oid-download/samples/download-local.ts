@@ -1,7 +1,7 @@
 /**
  * Fetch the images of a few ImageIDs from a server laid out like OID's S3 bucket (`<base>/<split>/<ImageID>.jpg`) into
  * images.parquet. To stay offline it starts such a server on 127.0.0.1 over a folder of `<ImageID>.jpg`. Run it:
- * `npx tsx --conditions=@oidstream/source packages/oid-download/samples/download-local.ts [images dir] [out]`
+ * `npx tsx packages/oid-download/samples/download-local.ts [images dir] [out]`
  * (default: the committed test-data/oid/images). Against the real bucket, drop `baseUrl`.
  */
 import { createServer } from 'node:http';

@@ -3,12 +3,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { readParquetRows } from '@oidstream/parquet-io';
 import { main } from './download-local.js';
 
 const images = path.resolve(import.meta.dirname, '../../../test-data/oid/images');
 
-describe.skipIf(!existsSync(images))('README sample (needs test-data/oid)', () => {
+describe.skipIf(needs('test-data/oid', existsSync(images)))('README sample (needs test-data/oid)', () => {
   it('download-local.ts stores the five images and records the missing one', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'oid-download-sample-'));
     try {

@@ -1,7 +1,7 @@
 /**
  * The two-pass OID select: image labels → ImageIDs with a verified Tiger or Lion, then the boxes of those images,
  * named by a hash join and grouped per image. Run it:
- * `npx tsx --conditions=@oidstream/source packages/oid-join/samples/select-boxes.ts [data dir]`
+ * `npx tsx packages/oid-join/samples/select-boxes.ts [data dir]`
  * (default: the committed test-data/oid, made by tools/gen-oid).
  */
 import path from 'node:path';

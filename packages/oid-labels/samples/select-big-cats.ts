@@ -1,6 +1,6 @@
 /**
  * Pick classes by name from the OID metadata and read the image labels of those classes.
- * Run it: `npx tsx --conditions=@oidstream/source packages/oid-labels/samples/select-big-cats.ts [data dir]`
+ * Run it: `npx tsx packages/oid-labels/samples/select-big-cats.ts [data dir]`
  * (default: the committed test-data/oid, made by tools/gen-oid).
  */
 import path from 'node:path';

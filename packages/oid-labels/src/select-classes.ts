@@ -16,13 +16,13 @@ export const BIG_CATS: readonly ClassDescription[] = Object.freeze([
 
 export interface ClassSelectionOptions {
   /** Display names (or MIDs) to select. A string is read as one CSV row, so `"Tiger,Lion"` and `'"A, b",C'` work. */
-  classes?: string | readonly string[];
+  classes?: string | readonly string[] | undefined;
   /** Select every descendant of these classes (names or MIDs) in the hierarchy. */
-  under?: string | readonly string[];
+  under?: string | readonly string[] | undefined;
   /** Needed for `under`. */
-  hierarchy?: ClassHierarchy;
+  hierarchy?: ClassHierarchy | undefined;
   /** Passed to `hierarchy.descendants` (default: subcategories only, the class itself excluded). */
-  descendants?: DescendantOptions;
+  descendants?: DescendantOptions | undefined;
 }
 
 /** Split a user's class list: CSV rules (quotes protect commas), blanks trimmed, empty entries dropped. */

@@ -1,7 +1,7 @@
 /**
  * Write a Parquet file from rows, read it back, pack a folder of OID images into images.parquet and read two images
  * back by ImageID, fetching only the pages that hold them. Run it:
- * `npx tsx --conditions=@oidstream/source packages/parquet-io/samples/pack-and-read.ts [data dir] [out dir]`
+ * `npx tsx packages/parquet-io/samples/pack-and-read.ts [data dir] [out dir]`
  * (default: the committed test-data/oid, made by tools/gen-oid; a new temp folder).
  */
 import { mkdtempSync } from 'node:fs';

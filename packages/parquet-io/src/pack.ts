@@ -23,13 +23,13 @@ export interface PackOptions {
   /** Output images.parquet. */
   out: string;
   /** OID `*-images-with-rotation.csv` files (one per split): fill Subset and Rotation. */
-  rotationCsv?: string | readonly string[];
+  rotationCsv?: string | readonly string[] | undefined;
   /** Called for every file that is not packed. */
-  onSkip?: (skip: PackSkip) => void;
+  onSkip?: ((skip: PackSkip) => void) | undefined;
   /** Called after each candidate file (packed or skipped) with files done and the total. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: ((done: number, total: number) => void) | undefined;
   /** Parquet writer options (row groups, page size). */
-  write?: WriteOptions;
+  write?: WriteOptions | undefined;
 }
 
 export interface PackSkip {

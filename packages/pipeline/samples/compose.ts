@@ -1,6 +1,6 @@
 /**
  * Use the packages in your own code: the pipeline composed by hand from the streams each package exports, without
- * `oidstream run`. Run it: `npx tsx --conditions=@oidstream/source packages/pipeline/samples/compose.ts <data dir> <out dir> [model]`
+ * `oidstream run`. Run it: `npx tsx packages/pipeline/samples/compose.ts <data dir> <out dir> [model]`
  * (or import `composeByHand`). Every step is an async iterable that pulls from the one before: memory stays flat.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

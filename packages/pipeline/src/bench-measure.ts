@@ -1,24 +1,85 @@
-/** One timed piece of work: how many units in how long (and over how many input bytes, for scans). */
+import { Progress } from './progress.js';
+
+/**
+ * One timed piece of work: `units` in `ms`, timed after load and warm-up; `loadMs` is the load (imports excluded:
+ * model load + compile, process pool, database instance) reported on its own; `bytes` for scans.
+ */
 export interface BenchMeasure {
   units: number;
   unit: string;
   ms: number;
+  loadMs?: number;
   bytes?: number;
   note?: string;
+  /** rows the work wrote, to compare sides that should produce the same output */
+  outputRows?: number;
 }
 
 export interface BenchRow extends BenchMeasure {
   scale: number;
   stage: string;
   who: string;
-  /** peak RSS of the process that did the work (each measure runs in its own child process) */
+  /** runs behind the median */
+  runs?: number;
+  /** every run's units/s, in order */
+  rates?: number[];
+  /** 1-minute load average at the start of each run */
+  loadAvg?: number[];
+  /** wall time of the whole child process (start, imports, load, work), median */
+  wallMs?: number;
+  /** peak RSS of the process that did the work (each run is a child process of its own), median */
   maxRssMb?: number;
   skipped?: string;
 }
 
+export function perSecond(m: Pick<BenchMeasure, 'units' | 'ms'>): number {
+  return m.ms > 0 ? (m.units * 1000) / m.ms : 0;
+}
+
 export function rate(m: BenchMeasure): string {
   if (m.ms <= 0) return '—';
-  const perS = (m.units * 1000) / m.ms;
+  const perS = perSecond(m);
   const r = `${perS >= 100 ? perS.toFixed(0) : perS.toFixed(1)} ${m.unit}/s`;
   return m.bytes ? `${r}, ${((m.bytes / 2 ** 20) * 1000 / m.ms).toFixed(1)} MB/s` : r;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * A Progress that timestamps a stage: when it starts (its models/inputs are loaded), when `warmUnits` are done (the
+ * warm-up: first batch, first images), and when it ends. `measure()` gives the steady rate after warm-up.
+ */
+export class StageClock {
+  private t0 = performance.now();
+  private started?: number;
+  private warm?: { t: number; done: number };
+  private ended?: { t: number; done: number };
+  readonly progress: Progress;
+
+  constructor(private readonly stageName: string, private readonly warmUnits: number) {
+    this.progress = new Progress((e) => {
+      if (e.stage !== this.stageName) return;
+      const t = performance.now();
+      if (e.type === 'start') this.started = t;
+      if (e.done >= this.warmUnits && !this.warm && e.type !== 'end') this.warm = { t, done: e.done };
+      if (e.type === 'end') this.ended = { t, done: e.done };
+    }, { intervalMs: 0 });
+  }
+
+  reset(): void {
+    this.t0 = performance.now();
+  }
+
+  measure(unit: string): BenchMeasure {
+    if (!this.started || !this.ended) throw new Error(`stage ${this.stageName} reported no start/end`);
+    const loadMs = this.started - this.t0;
+    if (!this.warm || this.ended.done <= this.warm.done) {
+      // too little work for a warm-up: the whole stage after load
+      return { units: this.ended.done, unit, ms: this.ended.t - this.started, loadMs, note: 'no warm-up (too few units)' };
+    }
+    return { units: this.ended.done - this.warm.done, unit, ms: this.ended.t - this.warm.t, loadMs, note: `after ${this.warm.done} warm-up ${unit}` };
+  }
 }

@@ -1,110 +1,76 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createRunner, loadKerasModel } from '@oidstream/keras-models';
+import sharp from 'sharp';
 import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { BIG_CATS } from '@oidstream/oid-labels';
-import { bareSharpLoop, duckdbScan, pilCrop, pythonHas, torchPredict, annotationFiles } from './bench-peers.js';
-import { rate, type BenchMeasure, type BenchRow } from './bench-measure.js';
+import { median, perSecond, rate, type BenchMeasure, type BenchRow } from './bench-measure.js';
+import { annotationFiles, duckdbCommandScript, duckdbSelectSql, pilCrop, pythonHas, pytorchBaseline, torchPredict } from './bench-peers.js';
+import { formatRatios, issue11Ratios, spread, type BenchRatio } from './bench-ratios.js';
+import type { BenchTask } from './bench-tasks.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { PipelineError } from './errors.js';
-import { writeReport } from './report.js';
-import { chipsStage } from './stages/chips.js';
-import { classifyStage } from './stages/classify.js';
-import { packStage } from './stages/pack.js';
-import { selectStage } from './stages/select.js';
+
+export { benchChild } from './bench-tasks.js';
 
 const exec = promisify(execFile);
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/oidstream.js');
 const PEER_IMAGES = 256;
 
-/** One measurement, run in a child process of its own so its peak RSS is its own. */
-export type BenchTask =
-  | { kind: 'select' | 'duckdb'; data: string; out: string }
-  | { kind: 'pack'; data: string; out: string }
-  | { kind: 'chips'; out: string }
-  | { kind: 'sharp-loop'; data: string; out: string }
-  | { kind: 'classify'; out: string; model: string }
-  | { kind: 'predict-loop'; out: string; model: string; images: number }
-  | { kind: 'report'; out: string };
+type Measured = BenchMeasure & { maxRssKb?: number; wallMs: number };
 
-/** Child side: do the task, return the measure. */
-export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
+/** Run a task in `node <cli> bench --child <json>` and read its one-line JSON answer; the wall time is the parent's. */
+async function inChild(task: BenchTask): Promise<Measured> {
   const t0 = performance.now();
-  const since = (units: number, unit: string, bytes?: number): BenchMeasure => ({ units, unit, ms: performance.now() - t0, ...(bytes ? { bytes } : {}) });
-  switch (task.kind) {
-    case 'select': {
-      const { bytes } = await annotationFiles(task.data);
-      const t = performance.now();
-      const r = await selectStage({ data: task.data, out: task.out });
-      return { units: r.boxes, unit: 'boxes', ms: performance.now() - t, bytes };
-    }
-    case 'duckdb':
-      return duckdbScan(task.data, BIG_CATS.map((c) => c.LabelName), 0.99);
-    case 'pack': {
-      const r = await packStage({ images: path.join(task.data, 'images'), out: path.join(task.out, 'images.parquet') });
-      return since(r.packed, 'images', r.bytes);
-    }
-    case 'chips': {
-      const r = await chipsStage({ boxes: path.join(task.out, 'boxes.parquet'), images: path.join(task.out, 'images.parquet'), out: task.out });
-      return since(r.chips, 'chips');
-    }
-    case 'sharp-loop':
-      return bareSharpLoop(path.join(task.out, 'boxes.parquet'), path.join(task.data, 'images'));
-    case 'classify': {
-      const r = await classifyStage({ chips: path.join(task.out, 'chips.parquet'), models: [{ name: 'mobilenet', source: task.model }], out: task.out });
-      return since(r.rows, 'chips');
-    }
-    case 'predict-loop': {
-      // The bare loop: the same backend, preprocessed random batches of 16, no decode, no Parquet.
-      const loaded = await loadKerasModel(task.model);
-      const runner = await createRunner(loaded, {});
-      const [h, w] = runner.inputSize;
-      const batch = new Float32Array(16 * h * w * 3).map(() => Math.random() * 2 - 1);
-      await runner.predict(batch, 16);
-      const t = performance.now();
-      for (let done = 0; done < task.images; done += 16) {
-        const n = Math.min(16, task.images - done);
-        await runner.predict(n === 16 ? batch : batch.subarray(0, n * h * w * 3), n);
-      }
-      const ms = performance.now() - t;
-      await runner.dispose();
-      return { units: task.images, unit: 'images', ms, note: `${runner.backend} backend, batch 16, random input` };
-    }
-    case 'report': {
-      const r = await writeReport(task.out);
-      return since(r.charts.length / 2, 'charts');
-    }
-  }
+  const { stdout } = await exec(process.execPath, [BIN, 'bench', '--child', JSON.stringify(task)], { timeout: 3_600_000, maxBuffer: 64 << 20 });
+  return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as BenchMeasure & { maxRssKb: number }), wallMs: performance.now() - t0 };
 }
 
-/** Parent side: run a task in `node <cli> bench --child <json>` and read its one-line JSON answer. */
-async function inChild(task: BenchTask): Promise<BenchMeasure & { maxRssMb: number }> {
-  const cli = process.argv[1];
-  const { stdout } = await exec(process.execPath, [...process.execArgv, cli, 'bench', '--child', JSON.stringify(task)], { timeout: 3_600_000, maxBuffer: 16 << 20 });
-  const line = stdout.trim().split('\n').pop()!;
-  const r = JSON.parse(line) as BenchMeasure & { maxRssKb: number };
-  return { ...r, maxRssMb: r.maxRssKb / 1024 };
+/** A whole command's wall time (process start included): nothing measured inside. */
+async function wall(cmd: string, args: string[], units: number, unit: string): Promise<Measured> {
+  const t0 = performance.now();
+  await exec(cmd, args, { timeout: 3_600_000, maxBuffer: 64 << 20 });
+  const ms = performance.now() - t0;
+  return { units, unit, ms, wallMs: ms };
 }
 
 export interface BenchOptions {
   /** Images at the small scale; the large scale is 4×. Default 200. */
   scale?: number;
+  /** Runs per figure; each figure is their median. Default 3. */
+  reps?: number;
   /** Model for classify (default ../shared/models/mobilenet_v1_0.75_224 when present; else classify is not measured). */
   model?: string;
+  /** Re-encode the generated images at OID's usual size (long side 1024, JPEG q90). Default true. */
+  realSize?: boolean;
   workDir?: string;
+  /** Write the result as JSON here (atomically). */
+  jsonFile?: string;
   log?: (line: string) => void;
 }
 
-function defaultModel(): string | undefined {
-  const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(process.cwd(), '../shared');
-  const dir = path.join(shared, 'models', 'mobilenet_v1_0.75_224');
-  return existsSync(path.join(dir, 'model.json')) ? dir : undefined;
+export interface BenchResult {
+  date: string;
+  machine: { cpus: number; model: string; memGb: number; node: string; platform: string };
+  reps: number;
+  rows: BenchRow[];
+  ratios: Record<number, BenchRatio[]>;
+  slowest: string;
 }
 
-/** Data for one scale, made by the repo's own generator (tools/gen-oid). */
-async function generate(out: string, images: number): Promise<void> {
+/** ../shared beside the repository (this file is in packages/pipeline/{src,dist}), or beside the working directory. */
+function defaultModel(): string | undefined {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const candidates = [process.env.OIDSTREAM_SHARED, path.resolve(repo, '../shared'), path.resolve(process.cwd(), '../shared')];
+  return candidates.map((s) => s && path.join(s, 'models', 'mobilenet_v1_0.75_224')).find((d): d is string => !!d && existsSync(path.join(d, 'model.json')));
+}
+
+/** Data for one scale, made by the repo's own generator (tools/gen-oid), optionally at real-photo size. */
+async function generate(out: string, images: number, realSize: boolean): Promise<void> {
   let gen: typeof import('@oidstream/tools');
   try {
     gen = await import('@oidstream/tools');
@@ -112,6 +78,19 @@ async function generate(out: string, images: number): Promise<void> {
     throw new PipelineError('BAD_OPTION', 'bench generates its data with @oidstream/tools (the repo\'s gen-oid): run it from the oidstream repository');
   }
   await gen.generateOid({ out, images, force: true });
+  if (!realSize) return;
+  const dir = path.join(out, 'images');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg'));
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = path.join(dir, files[next++]);
+      const bytes = await sharp(file).resize(1024, 1024, { fit: 'inside' }).jpeg({ quality: 90 }).toBuffer();
+      await writeFile(`${file}.tmp`, bytes);
+      await rename(`${file}.tmp`, file);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 async function boxesCsv(out: string): Promise<string> {
@@ -124,68 +103,120 @@ async function boxesCsv(out: string): Promise<string> {
   return file;
 }
 
-/** `oidstream bench`: every stage and its peer at two scales, each in its own process (throughput + peak RSS). */
-export async function runBench(options: BenchOptions = {}): Promise<{ rows: BenchRow[]; slowest: string }> {
+class Recorder {
+  readonly rows: BenchRow[] = [];
+  constructor(private readonly reps: number, private readonly log: (l: string) => void) {}
+
+  /** Runs `measure` `reps` times (load average noted before each) and records the median-rate run. */
+  async add(scale: number, stage: string, who: string, measure: () => Promise<Measured>, reps = this.reps): Promise<BenchRow> {
+    const runs: (Measured & { load: number })[] = [];
+    for (let i = 0; i < reps; i++) runs.push({ ...(await measure()), load: os.loadavg()[0] });
+    const rates = runs.map((m) => perSecond(m));
+    const mid = runs[rates.indexOf([...rates].sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)])];
+    const rss = runs.filter((m) => m.maxRssKb !== undefined).map((m) => m.maxRssKb! / 1024);
+    const { load: _load, maxRssKb: _rss, ...m } = mid;
+    const row: BenchRow = {
+      scale, stage, who, ...m, units: mid.units, ms: mid.ms, runs: reps, rates, loadAvg: runs.map((r) => r.load), wallMs: median(runs.map((r) => r.wallMs)),
+      ...(rss.length ? { maxRssMb: median(rss) } : {}),
+    };
+    this.rows.push(row);
+    const load = row.loadMs !== undefined ? `load ${(row.loadMs / 1000).toFixed(2)} s` : '';
+    const peak = row.maxRssMb !== undefined ? `peak RSS ${row.maxRssMb.toFixed(0)} MB` : '';
+    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
+    return row;
+  }
+
+  skip(scale: number, stage: string, who: string, why: string): void {
+    this.rows.push({ scale, stage, who, units: 0, unit: '', ms: 0, skipped: why });
+    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} skipped: ${why}`);
+  }
+}
+
+/** select: ours and DuckDB, in process (load apart) and as whole commands; both write the joined rows, counts compared. */
+async function benchSelect(rec: Recorder, scale: number, data: string, out: string, log: (l: string) => void): Promise<void> {
+  const ours = await rec.add(scale, 'select', 'oidstream', () => inChild({ kind: 'select', data, out }));
+  const duck = await rec.add(scale, 'select', 'DuckDB read_csv', () => inChild({ kind: 'duckdb', data, out }));
+  log(`  select   rows written: oidstream ${ours.outputRows}, DuckDB ${duck.outputRows}${ours.outputRows === duck.outputRows ? ' (equal)' : ' — DIFFERENT'}`);
+  const { labels, boxes } = await annotationFiles(data);
+  const sql = duckdbSelectSql(data, labels, boxes, BIG_CATS.map((c) => c.LabelName), 0.99, path.join(out, 'duckdb-cmd.parquet'));
+  const n = ours.outputRows ?? 0;
+  await rec.add(scale, 'select', 'oidstream command', () => wall(process.execPath, [BIN, 'select', '--data', data, '--out', path.join(out, 'select-cmd')], n, 'boxes'));
+  await rec.add(scale, 'select', 'DuckDB command', () => wall(process.execPath, ['--input-type=module', '-e', duckdbCommandScript(sql)], n, 'boxes'));
+}
+
+async function benchChips(rec: Recorder, scale: number, data: string, out: string, hasPil: boolean): Promise<void> {
+  await rec.add(scale, 'chips', 'oidstream', () => inChild({ kind: 'chips', out }));
+  await rec.add(scale, 'chips', 'bare sharp loop', () => inChild({ kind: 'sharp-loop', data, out }));
+  if (!hasPil) return rec.skip(scale, 'chips', 'PIL', 'no PIL in /usr/bin/python3 (apt-get install python3-pil)');
+  const csv = await boxesCsv(out);
+  for (const procs of [1, 2]) {
+    await rec.add(scale, 'chips', procs === 1 ? 'PIL 1 process' : 'PIL pool of 2', async () => {
+      const t0 = performance.now();
+      const r = await pilCrop(csv, path.join(data, 'images'), procs);
+      return { ...r, wallMs: performance.now() - t0 };
+    });
+  }
+}
+
+async function benchClassify(rec: Recorder, scale: number, out: string, model: string, hasTorch: boolean): Promise<void> {
+  const chips = (await parquetInfo(path.join(out, 'chips.parquet'))).rows;
+  await rec.add(scale, 'classify', 'oidstream', () => inChild({ kind: 'classify', out, model }));
+  // Peers measure a per-image rate: a sample of at most PEER_IMAGES images is enough.
+  const sample = Math.min(chips, PEER_IMAGES);
+  await rec.add(scale, 'classify', 'bare predict loop', () => inChild({ kind: 'predict-loop', out, model, images: sample }));
+  if (!hasTorch) return rec.skip(scale, 'classify', 'PyTorch', 'no torch/torchvision in /usr/bin/python3 (apt-get install python3-torch python3-torchvision)');
+  if (!pytorchBaseline()) return rec.skip(scale, 'classify', 'PyTorch', 'packages/keras-models/bench/pytorch_baseline.py not found');
+  await rec.add(scale, 'classify', 'PyTorch', async () => {
+    const t0 = performance.now();
+    const r = await torchPredict(sample, os.availableParallelism());
+    return { ...r, wallMs: performance.now() - t0 };
+  });
+}
+
+/** `oidstream bench`: every stage and its peers at two scales, each run in its own process, medians of `reps` runs. */
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
   const small = options.scale ?? 200;
+  const reps = options.reps ?? 3;
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const model = options.model ?? defaultModel();
   const work = options.workDir ?? path.join(os.tmpdir(), `oidstream-bench-${process.pid}`);
-  const hasPil = await pythonHas('PIL');
-  const hasTorch = await pythonHas('torchvision');
-  const rows: BenchRow[] = [];
-  const add = (scale: number, stage: string, who: string, m: BenchMeasure & { maxRssMb?: number }) => {
-    rows.push({ scale, stage, who, ...m });
-    const rss = m.maxRssMb !== undefined ? `${m.maxRssMb.toFixed(0)} MB` : '—';
-    log(`  ${stage.padEnd(8)} ${who.padEnd(22)} ${rate(m).padEnd(30)} ${(m.ms / 1000).toFixed(2).padStart(7)} s  peak RSS ${rss.padStart(7)}  ${m.units} ${m.unit}${m.note ? ` (${m.note})` : ''}`);
-  };
-  const skip = (scale: number, stage: string, who: string, why: string) => {
-    rows.push({ scale, stage, who, units: 0, unit: '', ms: 0, skipped: why });
-    log(`  ${stage.padEnd(8)} ${who.padEnd(22)} skipped: ${why}`);
-  };
+  const [hasPil, hasTorch] = [await pythonHas('PIL'), await pythonHas('torch')];
+  const rec = new Recorder(reps, log);
+  const ratios: Record<number, BenchRatio[]> = {};
   try {
+    await rec.add(0, 'help', 'oidstream --help', () => wall(process.execPath, [BIN, '--help'], 1, 'runs'));
     for (const scale of [small, small * 4]) {
       const data = path.join(work, `data-${scale}`);
       const out = path.join(work, `out-${scale}`);
       await mkdir(out, { recursive: true });
-      log(`generating ${scale} images …`);
-      await generate(data, scale);
-      log(`scale ${scale} images:`);
-      add(scale, 'select', 'oidstream', await inChild({ kind: 'select', data, out }));
-      add(scale, 'select', 'DuckDB read_csv', await inChild({ kind: 'duckdb', data, out }));
-      add(scale, 'pack', 'oidstream', await inChild({ kind: 'pack', data, out }));
-      add(scale, 'chips', 'oidstream', await inChild({ kind: 'chips', out }));
-      add(scale, 'chips', 'bare sharp loop', await inChild({ kind: 'sharp-loop', data, out }));
-      if (hasPil) {
-        const r = await pilCrop(await boxesCsv(out), path.join(data, 'images'));
-        add(scale, 'chips', 'Python PIL crop', { ...r, maxRssMb: r.maxRssKb / 1024 });
-      } else skip(scale, 'chips', 'Python PIL crop', 'python3-pil not installed');
-      if (model) {
-        const chips = (await parquetInfo(path.join(out, 'chips.parquet'))).rows;
-        add(scale, 'classify', 'oidstream', await inChild({ kind: 'classify', out, model }));
-        // Peers measure a per-image rate: a sample of at most PEER_IMAGES images is enough (PyTorch runs ~4 img/s here).
-        const sample = Math.min(chips, PEER_IMAGES);
-        add(scale, 'classify', 'bare predict loop', await inChild({ kind: 'predict-loop', out, model, images: sample }));
-        if (hasTorch) {
-          const r = await torchPredict(sample, os.availableParallelism());
-          add(scale, 'classify', 'PyTorch MobileNetV2', { ...r, unit: 'images', maxRssMb: r.maxRssKb / 1024, note: `random weights, ${os.availableParallelism()} threads, batch 16` });
-        } else skip(scale, 'classify', 'PyTorch', 'python3-torch/torchvision not installed');
-      } else skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
-      add(scale, 'report', 'oidstream', await inChild({ kind: 'report', out }));
+      log(`generating ${scale} images${options.realSize === false ? '' : ' (re-encoded at long side 1024, q90)'} …`);
+      await generate(data, scale, options.realSize !== false);
+      log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
+      await benchSelect(rec, scale, data, out, log);
+      await rec.add(scale, 'pack', 'oidstream', () => inChild({ kind: 'pack', data, out }), 1);
+      await benchChips(rec, scale, data, out, hasPil);
+      if (model) await benchClassify(rec, scale, out, model, hasTorch);
+      else rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
+      await rec.add(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
+      await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
+      ratios[scale] = issue11Ratios([...rec.rows.filter((r) => r.scale === scale), ...rec.rows.filter((r) => r.stage === 'help')], scale);
+      log(`ratios at ${scale} images (ours ÷ peer):`);
+      for (const l of formatRatios(ratios[scale])) log(l);
     }
   } finally {
     if (!options.workDir) await rm(work, { recursive: true, force: true });
   }
   const big = small * 4;
-  const ours = rows.filter((r) => r.scale === big && r.who === 'oidstream' && !r.skipped);
-  const slowest = ours.sort((a, b) => b.ms - a.ms)[0];
-  const total = ours.reduce((s, r) => s + r.ms, 0);
-  const line = slowest ? `${slowest.stage} (${(slowest.ms / 1000).toFixed(1)} s of ${(total / 1000).toFixed(1)} s at ${big} images)` : 'none';
+  const ours = rec.rows.filter((r) => r.scale === big && r.who === 'oidstream' && !r.skipped && r.stage !== 'run');
+  const slowest = [...ours].sort((a, b) => b.ms - a.ms)[0];
+  const line = slowest ? `${slowest.stage} (${(slowest.ms / 1000).toFixed(1)} s at ${big} images)` : 'none';
   log(`slowest stage: ${line}`);
-  return { rows, slowest: line };
-}
-
-/** Child entry: `oidstream bench --child <task json>` prints `{…measure, maxRssKb}`. */
-export async function benchChild(taskJson: string): Promise<void> {
-  const m = await runBenchTask(JSON.parse(taskJson) as BenchTask);
-  process.stdout.write(JSON.stringify({ ...m, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  const cpus = os.cpus();
+  const result: BenchResult = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.availableParallelism(), model: cpus[0]?.model ?? 'unknown', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    reps, rows: rec.rows, ratios, slowest: line,
+  };
+  if (options.jsonFile) await writeFileAtomic(options.jsonFile, JSON.stringify(result, null, 2) + '\n');
+  return result;
 }

@@ -15,12 +15,12 @@ body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color
 h1{font-size:22px;margin-bottom:4px} h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:16px 0 6px}
 .sub{color:#666} .note{background:#fff6d6;border:1px solid #e6c85c;padding:8px 12px;border-radius:4px}
-table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:6px 0;max-width:100%} td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f4f4f4} td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure.chart{display:inline-block;margin:8px 16px 8px 0;vertical-align:top} figcaption{font-weight:600;margin-bottom:4px}
 .sheet{display:flex;flex-wrap:wrap;gap:6px} .thumb{width:120px;font-size:11px;color:#444;text-align:center}
 .thumb img{display:block;margin:0 auto 2px;max-width:112px;max-height:112px}
-code{background:#f4f4f4;padding:1px 4px;border-radius:3px}`;
+code{background:#f4f4f4;padding:1px 4px;border-radius:3px;overflow-wrap:anywhere} figure.chart svg{max-width:100%;height:auto}`;
 
 function chartFigure(chart: Chart | undefined): string {
   if (!chart) return '';

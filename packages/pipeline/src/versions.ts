@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 const OUR_PACKAGES = ['@oidstream/pipeline', '@oidstream/oid-labels', '@oidstream/oid-join', '@oidstream/parquet-io', '@oidstream/chip-extract', '@oidstream/keras-models'];
 const THIRD_PARTY = [
   'sharp', 'hyparquet', 'hyparquet-writer', 'hyparquet-compressors', 'csv-parse', 'apache-arrow', 'h5wasm', 'onnxruntime-node',
-  '@tensorflow/tfjs-core', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu',
   'vega', 'vega-lite',
 ];
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,4 +37,33 @@ export function dumpDom(htmlFile: string): Promise<string> {
 
 export async function screenshot(htmlFile: string, pngFile: string, size = '1200,2400'): Promise<void> {
   await chromium([`--screenshot=${path.resolve(pngFile)}`, `--window-size=${size}`, pathToFileURL(path.resolve(htmlFile)).href]);
+}
+
+/**
+ * Loads a copy of the page at `width` CSS px and reports the page's scroll width and the elements that stick out
+ * past the window's right edge (a script added to the copy writes them into the DOM that --dump-dom prints).
+ */
+export async function horizontalOverflow(htmlFile: string, width = 1280): Promise<{ clientWidth: number; scrollWidth: number; offenders: string[] }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'oidstream-overflow-'));
+  try {
+    const probe = `<script>addEventListener('load', () => {
+  const root = document.documentElement;
+  const offenders = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+    .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
+  const out = document.createElement('pre');
+  out.id = 'overflow-probe';
+  out.textContent = JSON.stringify({ clientWidth: root.clientWidth, scrollWidth: root.scrollWidth, offenders: offenders.slice(0, 20) });
+  document.body.appendChild(out);
+  out.style.position = 'absolute'; out.style.left = '0'; out.style.width = '10px'; out.style.overflow = 'hidden';
+});</script>`;
+    const copy = path.join(dir, 'page.html');
+    const html = await readFile(htmlFile, 'utf8');
+    await writeFile(copy, html.includes('</body>') ? html.replace('</body>', `${probe}</body>`) : html + probe);
+    const dom = await chromium(['--dump-dom', `--window-size=${width},900`, pathToFileURL(copy).href]);
+    const m = dom.match(/<pre id="overflow-probe"[^>]*>([^<]*)<\/pre>/);
+    if (!m) throw new Error('the overflow probe did not run');
+    return JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { clientWidth: number; scrollWidth: number; offenders: string[] };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -12,7 +12,11 @@ export default class SkipReporter implements Reporter {
         if (e.type === 'suite') {
           if (e.options.mode === 'skip') lines.push(`${file} › ${e.fullName}`);
           else walk(file, e.children);
-        } else if (e.options.mode === 'skip' && e.result().state === 'skipped') lines.push(`${file} › ${e.fullName}`);
+        } else {
+          const r = e.result();
+          // skipped by flag, or at run time with ctx.skip(note) (the note says why)
+          if (r.state === 'skipped' && e.options.mode !== 'todo') lines.push(`${file} › ${e.fullName}${r.note ? ` — ${r.note}` : ''}`);
+        }
       }
     };
     for (const m of modules) walk(m.relativeModuleId, m.children);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { median, StageClock, type BenchRow } from './bench-measure.js';
+import { issue11Ratios } from './bench-ratios.js';
+
+const row = (stage: string, who: string, units: number, ms: number, extra: Partial<BenchRow> = {}): BenchRow => ({ scale: 10, stage, who, units, unit: 'x', ms, ...extra });
+
+describe('bench measures', () => {
+  it('times a stage after its load and warm-up, from its own progress events', async () => {
+    const clock = new StageClock('chips', 3);
+    await new Promise((r) => setTimeout(r, 30)); // "load"
+    const stage = clock.progress.stage('chips', 'boxes');
+    for (let i = 0; i < 3; i++) stage.add(1); // warm-up
+    await new Promise((r) => setTimeout(r, 40));
+    for (let i = 0; i < 7; i++) stage.add(1);
+    stage.end();
+    const m = clock.measure('chips');
+    expect(m.units).toBe(7);
+    expect(m.loadMs).toBeGreaterThanOrEqual(25);
+    expect(m.ms).toBeGreaterThanOrEqual(35);
+    expect(m.ms).toBeLessThan(m.loadMs! + 1000);
+  });
+
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('gives issue 11 ratios: ours ÷ peer, with the run composite 1/(1/PIL2 + 1/bare)', () => {
+    const rows = [
+      row('chips', 'oidstream', 100, 1000), row('chips', 'PIL pool of 2', 200, 1000),
+      row('classify', 'oidstream', 70, 1000), row('classify', 'bare predict loop', 300, 1000), row('classify', 'PyTorch', 100, 1000),
+      row('run', 'oidstream', 60, 1000),
+      row('select', 'oidstream command', 5, 2000, { wallMs: 2000 }), row('select', 'DuckDB command', 5, 1000, { wallMs: 1000 }),
+      { ...row('help', 'oidstream --help', 1, 500, { wallMs: 500 }), scale: 0 },
+    ];
+    const r = Object.fromEntries(issue11Ratios(rows, 10).map((x) => [x.what, x.ratio]));
+    expect(r['chips stage']).toBeCloseTo(0.5, 10);
+    expect(r['classify stage']).toBeCloseTo(70 / 300, 10);
+    expect(r['run, chips + classify']).toBeCloseTo(60 / (1 / (1 / 200 + 1 / 300)), 10);
+    expect(r['select, whole command']).toBeCloseTo(0.5, 10);
+    expect(r['`oidstream --help`']).toBeCloseTo(0.5, 10);
+    expect(r['bare model loop vs PyTorch (MobileNet v1 α=0.75)']).toBeCloseTo(3, 10);
+  });
+});

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { createRunner, loadKerasModel } from '@oidstream/keras-models';
+import { BIG_CATS } from '@oidstream/oid-labels';
+import { StageClock, type BenchMeasure } from './bench-measure.js';
+import { annotationFiles, bareSharpLoop, duckdbSelect } from './bench-peers.js';
+import { writeReport } from './report.js';
+import { chipsStage } from './stages/chips.js';
+import { classifyStage } from './stages/classify.js';
+import { packStage } from './stages/pack.js';
+import { selectStage } from './stages/select.js';
+
+/** One measurement, run in a child process of its own so that its peak RSS (and its load) is its own. */
+export type BenchTask =
+  | { kind: 'select' | 'duckdb'; data: string; out: string }
+  | { kind: 'pack'; data: string; out: string }
+  | { kind: 'chips'; out: string }
+  | { kind: 'sharp-loop'; data: string; out: string }
+  | { kind: 'classify'; out: string; model: string }
+  | { kind: 'predict-loop'; out: string; model: string; images: number }
+  | { kind: 'report'; out: string }
+  | { kind: 'run'; data: string; out: string; model?: string };
+
+const BATCH = 16;
+
+/** The bare model loop: the same backend and threads, preprocessed random batches of 16, no decode, no Parquet. */
+async function predictLoop(model: string, images: number): Promise<BenchMeasure> {
+  const t0 = performance.now();
+  const loaded = await loadKerasModel(model);
+  const runner = await createRunner(loaded, {});
+  const [h, w] = runner.inputSize;
+  const batch = new Float32Array(BATCH * h * w * 3).map(() => Math.random() * 2 - 1);
+  await runner.predict(batch, BATCH); // warm-up
+  await runner.predict(batch, BATCH);
+  const loadMs = performance.now() - t0;
+  const t = performance.now();
+  for (let done = 0; done < images; done += BATCH) {
+    const n = Math.min(BATCH, images - done);
+    await runner.predict(n === BATCH ? batch : batch.subarray(0, n * h * w * 3), n);
+  }
+  const ms = performance.now() - t;
+  await runner.dispose();
+  return { units: images, unit: 'images', ms, loadMs, note: `${runner.backend} backend, batch ${BATCH}, random input, after 2 warm-up batches` };
+}
+
+/** Child side: do the task; time only the work after load and warm-up, and report the load on its own. */
+export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
+  const t0 = performance.now();
+  switch (task.kind) {
+    case 'select': {
+      const { bytes } = await annotationFiles(task.data);
+      const t = performance.now();
+      const r = await selectStage({ data: task.data, out: task.out });
+      return { units: r.boxes, unit: 'boxes', ms: performance.now() - t, bytes, outputRows: r.boxes };
+    }
+    case 'duckdb':
+      return duckdbSelect(task.data, BIG_CATS.map((c) => c.LabelName), 0.99, path.join(task.out, 'duckdb-boxes.parquet'));
+    case 'pack': {
+      const r = await packStage({ images: path.join(task.data, 'images'), out: path.join(task.out, 'images.parquet') });
+      return { units: r.packed, unit: 'images', ms: performance.now() - t0, bytes: r.bytes };
+    }
+    case 'chips': {
+      const clock = new StageClock('chips', 8);
+      const r = await chipsStage({ boxes: path.join(task.out, 'boxes.parquet'), images: path.join(task.out, 'images.parquet'), out: task.out, progress: clock.progress });
+      return { ...clock.measure('chips'), outputRows: r.chips };
+    }
+    case 'sharp-loop':
+      return bareSharpLoop(path.join(task.out, 'boxes.parquet'), path.join(task.data, 'images'));
+    case 'classify': {
+      const clock = new StageClock('classify', BATCH);
+      const r = await classifyStage({ chips: path.join(task.out, 'chips.parquet'), models: [{ name: 'mobilenet', source: task.model }], out: task.out, batchSize: BATCH, progress: clock.progress });
+      return { ...clock.measure('chips'), outputRows: r.rows, note: `${r.models[0]?.backend ?? '?'} backend; ${clock.measure('chips').note ?? ''}` };
+    }
+    case 'predict-loop':
+      return predictLoop(task.model, task.images);
+    case 'run': {
+      // the whole `oidstream run`; the figure is chips over the run's own chips + classify stage times
+      const { runPipeline } = await import('./run.js');
+      const ends = new Map<string, { ms: number; done: number }>();
+      await runPipeline({
+        data: task.data, out: task.out, force: true, ...(task.model ? { models: [`mobilenet=${task.model}`] } : {}),
+        progress: (e) => {
+          if (e.type === 'end') ends.set(e.stage, { ms: e.elapsedMs, done: e.done });
+        },
+      });
+      const chips = ends.get('chips');
+      const classify = ends.get('classify');
+      if (!chips) throw new Error('run reported no chips stage');
+      const ms = chips.ms + (task.model ? classify?.ms ?? 0 : 0);
+      return { units: chips.done, unit: 'chips', ms, loadMs: performance.now() - t0 - ms, note: `chips ${chips.ms} ms + classify ${classify?.ms ?? 0} ms of the run's own stage timings; loadMs = the rest of the run` };
+    }
+    case 'report': {
+      const r = await writeReport(task.out);
+      return { units: r.charts.length / 2, unit: 'charts', ms: performance.now() - t0 };
+    }
+  }
+}
+
+/** Child entry: `oidstream bench --child <task json>` prints `{…measure, maxRssKb}` as its last line. */
+export async function benchChild(taskJson: string): Promise<void> {
+  const m = await runBenchTask(JSON.parse(taskJson) as BenchTask);
+  process.stdout.write(JSON.stringify({ ...m, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+}
