@@ -40,7 +40,7 @@ export type { BenchOptions } from './bench.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';
 // The pieces of a sharded run that are pipeline's (the queue, workers, plan and merge are @oidstream/scale-out's)
-export { processShard, partColumns, processorFile, SHARD_WORK_DEFAULTS } from './run/shard-processor.js';
+export { processShard, partColumns, processorFile } from './run/shard-processor.js';
 export type { ShardWorkOptions } from './run/shard-processor.js';
 export { runShard } from './shard-run.js';
 export type { ShardRunResult } from './shard-run.js';

@@ -12,7 +12,8 @@ export function predictionColumns(columns: readonly ColumnSpec[], modelNames: re
   if (!modelNames.length) return [];
   const keys = ['chip_id', 'ImageID', 'LabelName', 'DisplayName'];
   const suffixes = ['_label', '_wnid', '_score', '_top5'];
-  const modelCols = new Set(modelNames.flatMap((m) => suffixes.map((s) => m + s)));
+  // keras-models' predictionColumnSpecs, without loading an inference engine into the merge
+  const modelCols = new Set([...modelNames.flatMap((m) => suffixes.map((s) => m + s)), 'classify_error']);
   return [...keys.map((k) => columns.find((c) => c.name === k)).filter((c): c is ColumnSpec => !!c), ...columns.filter((c) => modelCols.has(c.name))];
 }
 

@@ -1,6 +1,14 @@
 import { chipRow, errorToJson, extractChips, type BoxRow, type ChipOptions, type ImageSource } from '@oidstream/chip-extract';
 import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
-import type { StageOutputs } from './stage-outputs.js';
+import type { ChipRecord } from '@oidstream/chip-extract';
+
+/** Where the processor puts what it makes (StageOutputs for run and chips; a shard's part file for workers). */
+export interface PartOutputs {
+  chips?: { write(row: Row): void };
+  predictions?: { write(row: Row): void };
+  errors: { write(record: { stage: string } & Row): void };
+  writeChipFile(chip: ChipRecord): Promise<void>;
+}
 
 /** One unit of work: boxes of whole images, and where their images are. */
 export interface PartWork {
@@ -31,7 +39,7 @@ type Row = Record<string, unknown>;
  * inputs straight to inference, predictions to the predictions writer, every failure to the errors log. Cutting
  * goes on while a batch is in inference.
  */
-export async function processPart(work: PartWork, outputs: StageOutputs): Promise<PartCounts> {
+export async function processPart(work: PartWork, outputs: PartOutputs): Promise<PartCounts> {
   const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
   const models = work.models ?? [];
   const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
@@ -69,7 +77,7 @@ export async function processPart(work: PartWork, outputs: StageOutputs): Promis
  * The same processor for chips made earlier (`oidstream classify`, or models added to a finished run): chip rows
  * with their JPEG bytes, decoded and resized as Keras `load_img` does.
  */
-export async function classifyChipRows(rows: AsyncIterable<Row> | Iterable<Row>, work: Pick<PartWork, 'models' | 'classify' | 'onBox'>, outputs: StageOutputs): Promise<PartCounts> {
+export async function classifyChipRows(rows: AsyncIterable<Row> | Iterable<Row>, work: Pick<PartWork, 'models' | 'classify' | 'onBox'>, outputs: PartOutputs): Promise<PartCounts> {
   const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
   const { classifyRecords } = await import('@oidstream/keras-models');
   for await (const p of classifyRecords(rows, { ...work.classify, models: [...(work.models ?? [])] })) {
@@ -79,7 +87,7 @@ export async function classifyChipRows(rows: AsyncIterable<Row> | Iterable<Row>,
   return counts;
 }
 
-function writePrediction(p: Row, outputs: StageOutputs, counts: PartCounts): void {
+function writePrediction(p: Row, outputs: PartOutputs, counts: PartCounts): void {
   outputs.predictions?.write(p);
   counts.predictions++;
   if (typeof p.classify_error === 'string') {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractChips, parquetImageSource, writeChipFile, errorToJson } from '@oidstream/chip-extract';
+import { parquetImageSource, writeChipFile } from '@oidstream/chip-extract';
 import type { BoxRow, ChipRecord, ImageRow, ImageSource } from '@oidstream/chip-extract';
 import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
 import { ParquetFileWriter, parquetColumns, readParquetRowsByKey, sniffImageFormat } from '@oidstream/parquet-io';
@@ -13,6 +13,7 @@ import type { ShardContext, ShardJob, ShardResult, ShardSegment, ShardTimings } 
 import { writeFileAtomic } from '../atomic-write.js';
 import { parseModelSpecs } from '../model-choice.js';
 import { PipelineError } from '../errors.js';
+import { processPart, type PartOutputs } from './part-processor.js';
 import { CHIP_COLUMNS } from '@oidstream/chip-extract';
 import { predictionColumnSpecs } from '@oidstream/keras-models';
 
@@ -22,14 +23,11 @@ import { predictionColumnSpecs } from '@oidstream/keras-models';
  * (forked) workers: `processorFile()` gives its compiled path.
  */
 
-/** Images cut and classified per step: bounds a worker's memory whatever the shard size. */
-export const SHARD_WORK_DEFAULTS = { imagesPerStep: 64 } as const;
-
 /** Part columns: every chips.parquet column, then each model's prediction columns (the keys are already there). */
 export async function partColumns(boxesPath: string, modelNames: readonly string[]): Promise<ColumnSpec[]> {
   const boxCols = await parquetColumns(boxesPath);
   const keys = new Set(['chip_id', 'ImageID', 'LabelName', 'DisplayName']);
-  const modelCols = predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name));
+  const modelCols = modelNames.length ? predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name)) : [];
   return [...boxCols, ...CHIP_COLUMNS, ...modelCols];
 }
 
@@ -101,7 +99,6 @@ export interface ShardWorkOptions {
   attempt?: number;
   /** Who ran it, for status (default host:pid). */
   worker?: string;
-  imagesPerStep?: number;
 }
 
 /**
@@ -132,36 +129,18 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
 
   await checkCurrentPlan(job);
   const writer = ParquetFileWriter.open(partPath(job.out, job.shard.id), columns);
-  const errors: string[] = [];
+  const outputs = new ShardPartOutputs(writer, job, loaded.length > 0);
   let chips = 0;
   try {
-    const source = shardImageSource(job, ms);
-    const step = options.imagesPerStep ?? SHARD_WORK_DEFAULTS.imagesPerStep;
-    for (let i = 0; i < ids.length; i += step) {
-      // boxes of these images in boxes.parquet order: chip_id numbering matches a single-machine run
-      const stepBoxes = ids.slice(i, i + step).flatMap((id) => boxesById.get(id) ?? []);
-      t = performance.now();
-      const readBefore = ms.read;
-      const cut: ChipRecord[] = [];
-      for await (const r of extractChips(stepBoxes, source, job.chip ?? {})) {
-        if (r.kind === 'chip') cut.push(r);
-        else errors.push(JSON.stringify({ stage: 'chips', ...errorToJson(r) })); // as the chips stage logs it
-      }
-      ms.chips += performance.now() - t - (ms.read - readBefore);
-      let rows: Record<string, unknown>[] = cut.map((c) => ({ ...c.box, chip_id: c.chip_id, chip: c.chip, chip_width: c.chip_width, chip_height: c.chip_height, chip_path: c.chip_path }));
-      if (classifyRecords && rows.length) {
-        t = performance.now();
-        const classified: Record<string, unknown>[] = [];
-        for await (const r of classifyRecords(rows, { models: loaded, inFlight: Math.max(2, job.threads ?? 2), ...(job.batchSize ? { batchSize: job.batchSize } : {}) })) classified.push(r);
-        rows = classified;
-        ms.classify += performance.now() - t;
-      }
-      t = performance.now();
-      for (const r of rows) writer.write(r);
-      if (job.chipFiles) for (const c of cut) await writeChipFile(job.out, c);
-      ms.write += performance.now() - t;
-      chips += rows.length;
-    }
+    t = performance.now();
+    const readBefore = ms.read;
+    // boxes of the shard's images in boxes.parquet order: chip_id numbering matches a single-machine run
+    const boxes = ids.flatMap((id) => boxesById.get(id) ?? []);
+    const classify = { inFlight: Math.max(2, job.threads ?? 2), ...(job.batchSize ? { batchSize: job.batchSize } : {}) };
+    const counts = await processPart({ boxes, images: shardImageSource(job, ms), chip: job.chip ?? {}, models: loaded, classify }, outputs);
+    ms.chips += performance.now() - t - (ms.read - readBefore); // cutting and classifying overlap: one figure
+    chips = counts.chips;
+    const errors = outputs.errorLines;
     t = performance.now();
     await writeFileAtomic(partErrorsPath(job.out, job.shard.id), errors.length ? errors.join('\n') + '\n' : '');
     await checkCurrentPlan(job);
@@ -186,6 +165,34 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
   } catch (err) {
     writer.abort();
     throw err;
+  }
+}
+
+/**
+ * A shard's part file holds each chip's columns and its predictions in one row: a chip waits here for its
+ * predictions (a few batches at most), then the joined row is written. Error lines are kept for the part's errors file.
+ */
+class ShardPartOutputs implements PartOutputs {
+  readonly errorLines: string[] = [];
+  private readonly waiting = new Map<unknown, Record<string, unknown>>();
+  private readonly dirs = new Set<string>();
+  readonly chips: PartOutputs['chips'];
+  readonly predictions: PartOutputs['predictions'];
+  readonly errors: PartOutputs['errors'] = { write: (record) => void this.errorLines.push(JSON.stringify(record)) };
+
+  constructor(private readonly writer: ParquetFileWriter, private readonly job: ShardJob, classify: boolean) {
+    this.chips = { write: (row) => (classify ? void this.waiting.set(row.chip_id, row) : writer.write(row)) };
+    this.predictions = {
+      write: (p) => {
+        const chip = this.waiting.get(p.chip_id);
+        this.waiting.delete(p.chip_id);
+        this.writer.write({ ...chip, ...p });
+      },
+    };
+  }
+
+  async writeChipFile(chip: ChipRecord): Promise<void> {
+    if (this.job.chipFiles) await writeChipFile(this.job.out, chip, this.dirs);
   }
 }
 
