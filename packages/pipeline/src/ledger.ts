@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import type { CheckpointStore, StageCheckpoint } from '@oidstream/part-processor';
 import { PipelineError } from './errors.js';
 
 /**
@@ -32,14 +33,7 @@ export interface LedgerFile {
   checkpoints: Record<string, StageCheckpoint>;
 }
 
-/** A partitioned stage under way: parts done, their times, and the durable state of its outputs after them. */
-export interface StageCheckpoint {
-  key?: string;
-  partsDone: number;
-  partMs: number[];
-  counts: Record<string, number>;
-  outputs: unknown;
-}
+
 
 /** Key of the arguments that change outputs (order-insensitive). */
 export function argsKey(args: Record<string, unknown>): string {
@@ -55,7 +49,7 @@ function describeDiff(a: Record<string, unknown>, b: Record<string, unknown>): s
     .join('; ');
 }
 
-export class Ledger {
+export class Ledger implements CheckpointStore {
   private constructor(readonly file: string, readonly out: string, readonly data: LedgerFile, readonly resumed: boolean) {}
 
   /**

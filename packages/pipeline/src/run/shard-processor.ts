@@ -13,7 +13,7 @@ import type { ShardContext, ShardJob, ShardResult, ShardSegment, ShardTimings } 
 import { writeFileAtomic } from '../atomic-write.js';
 import { parseModelSpecs } from '../model-choice.js';
 import { PipelineError } from '../errors.js';
-import { processPart, type PartOutputs } from './part-processor.js';
+import { processPart, type PartOutputs } from '@oidstream/part-processor';
 import { CHIP_COLUMNS } from '@oidstream/chip-extract';
 import { predictionColumnSpecs } from '@oidstream/keras-models';
 

@@ -13,10 +13,10 @@ import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
-import { planParts } from '../part-plan.js';
+import { planParts } from '@oidstream/part-processor';
 import { Progress, type StageProgress } from '../progress.js';
-import { classifyChipRows } from '../run/part-processor.js';
-import { runInParts } from '../run/run-in-parts.js';
+import { classifyChipRows } from '@oidstream/part-processor';
+import { runInParts } from '@oidstream/part-processor';
 
 export interface ClassifyStageOptions {
   /** chips.parquet (chip_id, ImageID, LabelName, DisplayName, chip …). */

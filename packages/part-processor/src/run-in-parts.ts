@@ -1,13 +1,27 @@
-import type { Ledger, StageCheckpoint } from '../ledger.js';
 import type { PartCounts } from './part-processor.js';
 import { StageOutputs, type StageOutputsCheckpoint, type StageOutputsSpec } from './stage-outputs.js';
+
+/** A partitioned stage under way: parts done, their times, and the durable state of its outputs after them. */
+export interface StageCheckpoint {
+  key?: string;
+  partsDone: number;
+  partMs: number[];
+  counts: Record<string, number>;
+  outputs: unknown;
+}
+
+/** Where checkpoints are kept between runs (pipeline's run ledger). */
+export interface CheckpointStore {
+  checkpoint(stage: string, key?: string): StageCheckpoint | undefined;
+  saveCheckpoint(stage: string, checkpoint: StageCheckpoint | undefined): Promise<void>;
+}
 
 export interface RunInPartsOptions<P> {
   parts: readonly P[];
   outputs: StageOutputsSpec;
   process(part: P, outputs: StageOutputs): Promise<PartCounts>;
-  /** With a ledger, the outputs are checkpointed after every part and a rerun goes on after the last one. */
-  ledger?: Ledger;
+  /** With a store, the outputs are checkpointed after every part and a rerun goes on after the last one. */
+  ledger?: CheckpointStore;
   stage: string;
   /** A checkpoint is reused only when made with the same key (classify: the models). */
   key?: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { PipelineError } from '../errors.js';
+import { PartProcessorError } from './errors.js';
 
 /** Where an errors log under construction stood at its last checkpoint (JSON-safe, kept in the ledger). */
 export interface ErrorLinesCheckpoint {
@@ -22,7 +22,7 @@ export class ErrorLines {
   private constructor(readonly file: string, readonly stages: readonly string[], readonly tempPath: string, from?: ErrorLinesCheckpoint) {
     if (from) {
       if (!existsSync(from.tempPath) || statSync(from.tempPath).size < from.bytes) {
-        throw new PipelineError('RESUME_FAILED', `cannot resume ${file}: ${from.tempPath} is missing or shorter than its checkpoint`);
+        throw new PartProcessorError('RESUME_FAILED', `cannot resume ${file}: ${from.tempPath} is missing or shorter than its checkpoint`);
       }
       this.fd = openSync(from.tempPath, 'r+');
       ftruncateSync(this.fd, from.bytes);

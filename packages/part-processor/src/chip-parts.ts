@@ -1,5 +1,5 @@
 import { readParquetRows } from '@oidstream/parquet-io';
-import type { PartRange } from '../part-plan.js';
+import type { PartRange } from './part-plan.js';
 
 /**
  * Part boundaries over boxes.parquet that never split an image: chip ids number an image's boxes 0, 1, … within one

@@ -1,5 +1,3 @@
-import path from 'node:path';
-
 /** A slice of a stage's input: rows [rowStart, rowEnd) of the input file. */
 export interface PartRange {
   index: number;
@@ -20,9 +18,4 @@ export function planParts(rows: number, rowsPerPart: number): PartRange[] {
     rowEnd: Math.min(rows, (index + 1) * rowsPerPart),
     key: `${String(index).padStart(5, '0')}-of-${String(count).padStart(5, '0')}`,
   }));
-}
-
-/** Where a stage keeps its finished parts until they are merged: OUT/.oidstream/parts/<stage>/part-<key><ext>. */
-export function partFile(out: string, stage: string, part: PartRange, ext: string): string {
-  return path.join(out, '.oidstream', 'parts', stage, `part-${part.key}${ext}`);
 }

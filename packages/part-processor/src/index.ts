@@ -1,0 +1,13 @@
+export { PartProcessorError } from './errors.js';
+export type { PartProcessorErrorCode } from './errors.js';
+export { processPart, classifyChipRows } from './part-processor.js';
+export type { PartWork, PartCounts, PartOutputs } from './part-processor.js';
+export { StageOutputs } from './stage-outputs.js';
+export type { StageOutputsSpec, StageOutputsCheckpoint } from './stage-outputs.js';
+export { ErrorLines } from './error-lines.js';
+export type { ErrorLinesCheckpoint } from './error-lines.js';
+export { runInParts } from './run-in-parts.js';
+export type { RunInPartsOptions, RunInPartsResult, StageCheckpoint, CheckpointStore } from './run-in-parts.js';
+export { planParts } from './part-plan.js';
+export type { PartRange } from './part-plan.js';
+export { planChipParts } from './chip-parts.js';
