@@ -13,9 +13,19 @@ describe('cli', () => {
     expect(bug.line).toContain('TypeError: x is undefined');
   });
 
-  it('registers every command of the CLI contract', () => {
-    const names = buildProgram().commands.map((c) => c.name());
+  it('registers every command of the CLI contract', async () => {
+    const names = (await buildProgram()).commands.map((c) => c.name());
     expect(names).toEqual(expect.arrayContaining(['classes', 'pack', 'select', 'chips', 'classify', 'report', 'run', 'bench']));
+  });
+
+  it('oidstream --help lists every command without loading any command module', () => {
+    const pkg = path.join(import.meta.dirname, '..');
+    const help = execFileSync(process.execPath, [path.join(pkg, 'bin/oidstream.js'), '--help'], { encoding: 'utf8' });
+    for (const c of ['classes', 'select', 'pack', 'chips', 'classify', 'report', 'run', 'bench', 'download', 'enqueue', 'worker', 'status', 'merge']) {
+      expect(help).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    }
+    const chipsHelp = execFileSync(process.execPath, [path.join(pkg, 'bin/oidstream.js'), 'chips', '--help'], { encoding: 'utf8' });
+    expect(chipsHelp).toContain('--boxes <file>');
   });
 
   it('oidstream --version prints the package version (the compiled bin)', () => {

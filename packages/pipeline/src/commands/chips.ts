@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { cliProgressSink, Progress } from '../progress.js';
-import { chipsStage } from '../stages/chips.js';
 import { addChipOptions, chipOptions, type ChipFlags } from '../stage-flags.js';
 
 interface ChipsFlags extends ChipFlags {
@@ -20,6 +19,7 @@ export function registerChips(program: Command): void {
   addChipOptions(cmd)
     .option('--json', 'progress and the result as JSON lines on stdout')
     .action(async (opts: ChipsFlags) => {
+      const { chipsStage } = await import('../stages/chips.js'); // loaded when the command runs, not for --help
       const r = await chipsStage({
         boxes: opts.boxes,
         images: opts.images,

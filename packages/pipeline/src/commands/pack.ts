@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { cliProgressSink, Progress } from '../progress.js';
-import { packStage } from '../stages/pack.js';
 
 export function registerPack(program: Command): void {
   program
@@ -10,7 +9,7 @@ export function registerPack(program: Command): void {
     .option('--rotation <csv>', 'OID *-images-with-rotation.csv (fills Subset and Rotation)')
     .requiredOption('--out <file>', 'output images.parquet')
     .action(async (opts: { images: string; rotation?: string; out: string }) => {
-      const result = await packStage({
+      const result = await (await import('../stages/pack.js')).packStage({
         images: opts.images,
         rotation: opts.rotation,
         out: opts.out,

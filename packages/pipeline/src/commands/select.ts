@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { cliProgressSink, Progress, type StageProgress } from '../progress.js';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
 import { resolveSelection, selectionFiles } from '@oidstream/oid-join';
-import { selectStage } from '../stages/select.js';
 
 interface SelectFlags extends SelectionFlags {
   data: string;
@@ -24,7 +23,7 @@ export function registerSelect(program: Command): void {
     const progress = new Progress(cliProgressSink(false), { intervalMs: 1000 });
     const stages: Partial<Record<'labels' | 'boxes', { stage: StageProgress; before: number; file: string; done: number }>> = {};
     let badShown = 0;
-    const result = await selectStage({
+    const result = await (await import('../stages/select.js')).selectStage({
       data: opts.data, out: opts.out, ...selection,
       onBadRow: (b) => {
         if (badShown++ < 10) process.stderr.write(`oidstream select: skipped ${b.file}:${b.line}: ${b.message}\n`);
