@@ -34,13 +34,21 @@ async function chipSet(file: string): Promise<string[]> {
 }
 
 describe('samples/compose.ts: the streams composed by hand', () => {
-  it('gives the same chips as `oidstream run`', async () => {
+  it('is at most 40 lines of code (comments and blank lines aside) and spells out no Parquet column type', async () => {
+    const code = (await import('node:fs')).readFileSync(path.join(import.meta.dirname, 'compose.ts'), 'utf8');
+    const lines = code.replace(/\/\*\*[\s\S]*?\*\//g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//'));
+    expect(lines.length).toBeLessThanOrEqual(40);
+    expect(code).not.toMatch(/'(STRING|DOUBLE|INT32|INT64|BYTE_ARRAY|BOOLEAN)'/);
+  });
+
+  it('gives the same chips as `oidstream run`, and the report', async () => {
     const hand = await composeByHand(data, path.join(tmp, 'hand'));
     expect(hand.classes).toBe(6);
     expect(hand.chips).toBeGreaterThan(0);
     const run = path.join(tmp, 'run');
     await runPipeline({ data, out: run, progress: () => {}, probeNetwork: false, onWarning: () => {} });
     expect(await chipSet(hand.chipsFile)).toEqual(await chipSet(path.join(run, 'chips.parquet')));
+    expect(existsSync(hand.report.html)).toBe(true);
   }, 300_000);
 
   it.skipIf(needs('../shared/models', existsSync(path.join(mobilenet, 'model.json'))))('classifies every chip with a real model (needs ../shared/models)', async () => {
