@@ -68,6 +68,17 @@ describe('selectBoxes on a generated data dir (10k box rows) equals DuckDB SQL r
     expect(slow.selection.summary!.scan.boxes.parsedLines).toBe(slow.selection.summary!.scan.boxes.lines);
   });
 
+  it('gives the same boxes, order, summary and line numbers with byte ranges pre-filtered on 2 worker threads', async () => {
+    const one = await collect({ data, under: 'Mammal', minConfidence: 0.6, threads: 1 });
+    const two = await collect({ data, under: 'Mammal', minConfidence: 0.6, threads: 2, rangeBytes: 64 << 10 });
+    expect(two.boxes).toEqual(one.boxes);
+    const { scan: s1, ...rest1 } = one.selection.summary!;
+    const { scan: s2, ...rest2 } = two.selection.summary!;
+    expect(rest2).toEqual(rest1);
+    expect({ ...s2.labels, parsedLines: 0 }).toEqual({ ...s1.labels, parsedLines: 0 });
+    expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
+  });
+
   it('the pre-filter sends only a fraction of the lines to the parser', async () => {
     const { selection } = await collect({ data, classes: 'Lynx' });
     const scan = selection.summary!.scan;

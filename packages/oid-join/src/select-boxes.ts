@@ -83,7 +83,10 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       if (bad.length < 20) bad.push(b);
       o.onBadRow?.(b);
     };
-    const scan = { mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter, parser: o.parser ?? SELECT_DEFAULTS.parser, onBadRow };
+    const scan = {
+      mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter,
+      parser: o.parser ?? SELECT_DEFAULTS.parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
+    };
     const labels = await scanLabels(files, r, scan, o.onProgress);
     this.imageIds = labels.selected;
     const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>() };
@@ -91,7 +94,8 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     if (labels.selected.size > 0) {
       const ids = new ByteKeySet(labels.selected);
       for await (const rows of scanCsvFilesBatches(files.boxes, {
-        where: { LabelName: scan.mids, ImageID: ids }, prefilter: scan.prefilter, parser: scan.parser, stats: boxes.stats, onBadRow,
+        where: { LabelName: scan.mids, ImageID: ids }, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
+        stats: boxes.stats, onBadRow,
         onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
       })) {
         for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
@@ -153,6 +157,8 @@ interface ScanSetup {
   mids: ByteKeySet;
   prefilter: boolean;
   parser: 'auto' | 'csv-parse';
+  threads: number;
+  rangeBytes: number | undefined;
   onBadRow: (b: BadRow) => void;
 }
 
@@ -175,7 +181,8 @@ async function scanLabels(files: SelectionFiles, r: ResolvedSelection, scan: Sca
   for (const { source, files: list } of files.labels) {
     if (list.length === 0) continue;
     for await (const rows of scanCsvFilesBatches(list, {
-      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, stats, onBadRow: scan.onBadRow,
+      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
+      stats, onBadRow: scan.onBadRow,
       onProgress: (p) => onProgress?.({ phase: 'labels', ...p }),
     })) {
       for (const row of rows) {
