@@ -73,7 +73,7 @@ function startWorker(): Worker {
 }
 
 /** The header line of a file and where its body starts, or undefined when no newline is found early. */
-async function headerOf(file: string): Promise<{ header: CsvHeader; bodyStart: number } | undefined> {
+export async function headerOf(file: string): Promise<{ header: CsvHeader; bodyStart: number } | undefined> {
   const fh = await fsp.open(file, 'r');
   try {
     const buf = Buffer.alloc(1 << 16);

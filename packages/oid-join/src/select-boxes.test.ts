@@ -79,6 +79,17 @@ describe('selectBoxes on a generated data dir (10k box rows) equals DuckDB SQL r
     expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
   });
 
+  it('gives the same boxes, order and summary with the box files pre-filtered on a worker thread during the label pass', async () => {
+    const after = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: false });
+    const during = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: true });
+    expect(during.boxes).toEqual(after.boxes);
+    const { scan: s1, ...rest1 } = after.selection.summary!;
+    const { scan: s2, ...rest2 } = during.selection.summary!;
+    expect(rest2).toEqual(rest1);
+    expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
+    expect(s2.boxes.parsedLines).toBeGreaterThanOrEqual(s2.boxes.rows); // lines of the chosen classes, any image
+  });
+
   it('the pre-filter sends only a fraction of the lines to the parser', async () => {
     const { selection } = await collect({ data, classes: 'Lynx' });
     const scan = selection.summary!.scan;
@@ -114,9 +125,9 @@ describe('selectBoxes: bad rows, options and data-dir errors', () => {
     appendFileSync(boxes, `${firstTiger},xclick,/m/07dm6,1,0.1,oops,0.2,0.3,0,0,0,0,0,-1,-1,-1,-1,-1,-1,-1,-1\n`);
   });
 
-  it('reports bad rows with file and line and still yields the good ones', async () => {
+  it.each([false, true])('reports bad rows with file and line and still yields the good ones (boxes prefetched: %s)', async (prefetchBoxes) => {
     const bad: BadRow[] = [];
-    const { boxes, selection } = await collect({ data, onBadRow: (b) => bad.push(b) });
+    const { boxes, selection } = await collect({ data, prefetchBoxes, onBadRow: (b) => bad.push(b) });
     expect(bad).toHaveLength(2);
     expect(bad[0].file).toMatch(/train-annotations-human-imagelabels-boxable\.csv$/);
     expect(bad[1].file).toMatch(/train-annotations-bbox\.csv$/);

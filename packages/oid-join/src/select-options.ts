@@ -52,6 +52,11 @@ export interface SelectBoxesOptions extends SelectionOptions {
    * does not pay yet: the label pass keeps ~15% of its lines and parsing them on this thread is the bottleneck.
    */
   threads?: number;
+  /**
+   * Pre-filter the box files by class on a worker thread while the labels are read (default: when the box files
+   * are 16 MB or more; at most 64 MB of box lines are held, past that the boxes are scanned after the labels).
+   */
+  prefetchBoxes?: boolean;
   /** Bytes per range with threads (default 8 MiB; small values only to test the split). */
   rangeBytes?: number;
   /** Rows that cannot be typed (default: counted, and the first 20 listed in the summary). */
