@@ -66,7 +66,9 @@ export class ScanPool {
  * (a dev dependency) before it imports scan-worker.ts, so the hooks are in place first.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url));
+  // The parent's flags may not suit a worker (`--input-type` fails it): keep the others (e.g. memory limits).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--eval') && a !== '-e');
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url), { execArgv });
   const url = new URL('./scan-worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { eval: true });
