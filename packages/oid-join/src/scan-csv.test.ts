@@ -138,6 +138,8 @@ describe('scanCsv', () => {
       const fast = await collect(scanCsv(f, { where, chunkSize }));
       const slow = await collect(scanCsv(f, { where, prefilter: false, parser: 'csv-parse', chunkSize: 1 << 16 }));
       expect(fast, `seed ${seed}`).toEqual(slow);
+      // Byte ranges on 2 worker threads: a quote sends the rest of the file to this thread, same rows.
+      expect(await collect(scanCsvFiles([f], { where, threads: 2, rangeBytes: 200 + Math.floor(r() * 400) })), `seed ${seed} threads`).toEqual(slow);
       // Quote-free batches skip csv-parse: small chunks make many of them.
       expect(await collect(scanCsv(f, { where, parser: 'csv-parse', chunkSize }))).toEqual(slow);
       expect(await collect(scanCsv(f, { prefilter: false, chunkSize: 64 }))).toEqual(await collect(scanCsv(f, { prefilter: false, parser: 'csv-parse' })));
@@ -149,6 +151,27 @@ describe('scanCsv', () => {
         expect(at.startsWith(`${row.fields[0]},`) || at.startsWith(`"${row.fields[0]}",`), `seed ${seed} line ${row.line}: ${at}`).toBe(true);
       }
     }
+  });
+});
+
+describe('scanCsvFiles on worker threads', () => {
+  it('gives the rows of the sequential scan, in order, with line numbers, on quote-free files split in many ranges', async () => {
+    const r = rng(99);
+    const eol = '\r\n';
+    let text = `ImageID,Source,LabelName,Confidence${eol}`;
+    for (let i = 0; i < 5000; i++) text += `id${Math.floor(r() * 300)},src,/m/${'abc'[Math.floor(r() * 3)]},1${eol}`;
+    const f = file(text.slice(0, -2)); // no newline at the end
+    const where = { LabelName: ['/m/a'], ImageID: Array.from({ length: 100 }, (_, i) => `id${i * 2}`) };
+    const statsOne = emptyScanStats();
+    const statsTwo = emptyScanStats();
+    const one = await collect(scanCsvFiles([f, f], { where, stats: statsOne }));
+    for (const rangeBytes of [97, 4096]) {
+      expect(await collect(scanCsvFiles([f, f], { where, threads: 2, rangeBytes, stats: statsTwo }))).toEqual(one);
+    }
+    expect(one.length).toBeGreaterThan(100);
+    expect(statsTwo.lines).toBe(2 * statsOne.lines);
+    expect(statsTwo.rows).toBe(2 * statsOne.rows);
+    expect(statsTwo.bytes).toBe(2 * statsOne.bytes);
   });
 });
 

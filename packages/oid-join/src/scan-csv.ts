@@ -5,6 +5,8 @@ import type { BadRow } from '@oidstream/oid-labels';
 import { ByteKeySet } from './byte-key-set.js';
 import { type KeptBatch, LinePrefilter, type PrefilterColumn } from './line-prefilter.js';
 import { OidJoinError } from './errors.js';
+import { splitQuoteFreeBatch } from './split-batch.js';
+import { ScanPool, scanFileParallel } from './parallel-scan.js';
 
 /** A CSV header: names in file order and their positions. */
 export class CsvHeader {
@@ -72,6 +74,13 @@ export interface ScanOptions {
   parser?: 'auto' | 'csv-parse';
   /** Read size (default 1 MiB). */
   chunkSize?: number;
+  /**
+   * Threads that pre-filter byte ranges of big files (≥ 16 MB) at once (default 1: this thread only). Used by
+   * `scanCsvFiles*` with the pre-filter on and parser 'auto'; rows come out in file order either way.
+   */
+  threads?: number;
+  /** Bytes per range with `threads` > 1 (default 8 MiB); a file smaller than two ranges is scanned here alone. */
+  rangeBytes?: number;
   /** Rows that csv-parse rejects (bad quoting) are reported here with file and line; the scan goes on. */
   onBadRow?: (bad: BadRow) => void;
   /** Called after each chunk with the bytes read so far in this file. */
@@ -114,23 +123,8 @@ export async function* scanCsvBatches(file: string, options: ScanOptions = {}): 
 
   /** Quote-free batch: lines split on commas, the same fields csv-parse would give. */
   const splitBatch = (batch: KeptBatch): CsvRow[] => {
-    const rows: CsvRow[] = [];
-    const { data, offsets } = batch;
-    const n = batch.lines.length;
-    outer: for (let i = 0; i < n; i++) {
-      // Decode line by line: fields then point into one short line, never into a whole batch of text.
-      let end = i + 1 < n ? offsets[i + 1] : data.length;
-      if (end > offsets[i] && data[end - 1] === 10) end--;
-      if (end > offsets[i] && data[end - 1] === 13) end--;
-      if (end === offsets[i]) continue; // blank line
-      const record = data.toString('utf8', offsets[i], end).split(',');
-      for (const w of exact) {
-        const v = record[w.index];
-        if (v === undefined || !w.set.hasString(v)) continue outer;
-      }
-      rows.push({ file, line: batch.lines[i], fields: record, header: header! });
-    }
-    stats.parsedLines += n;
+    const rows = splitQuoteFreeBatch(batch, file, header!, exact);
+    stats.parsedLines += batch.lines.length;
     stats.rows += rows.length;
     return rows;
   };
@@ -233,7 +227,7 @@ function newlinesIn(record: readonly string[]): number {
   return count;
 }
 
-function readHeader(line: Buffer, file: string): CsvHeader {
+export function readHeader(line: Buffer, file: string): CsvHeader {
   let text = line.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const rows = parse(text, { relax_column_count: true, relax_quotes: true }) as string[][];
@@ -257,7 +251,24 @@ export async function* scanCsvFiles(files: readonly string[], options: ScanOptio
 export async function* scanCsvFilesBatches(files: readonly string[], options: ScanOptions = {}): AsyncGenerator<CsvRow[]> {
   checkFileList(files);
   const where = prepareWhere(options.where);
-  for (const file of files) yield* scanCsvBatches(file, { ...options, where });
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new OidJoinError('BAD_OPTIONS', `threads must be a positive integer (got ${JSON.stringify(threads)})`);
+  const parallel = threads > 1 && where && (options.prefilter ?? SCAN_DEFAULTS.prefilter) && (options.parser ?? SCAN_DEFAULTS.parser) === 'auto';
+  const pool = parallel ? new ScanPool(threads) : undefined;
+  const stats = options.stats ?? emptyScanStats();
+  try {
+    for (const file of files) {
+      if (pool) {
+        const it = scanFileParallel(file, where!, pool, { ...options, where, stats }, stats);
+        let r = await it.next();
+        for (; !r.done; r = await it.next()) yield r.value;
+        if (r.value) continue;
+      }
+      yield* scanCsvBatches(file, { ...options, where, stats });
+    }
+  } finally {
+    await pool?.close();
+  }
 }
 
 function checkFileList(files: unknown): void {

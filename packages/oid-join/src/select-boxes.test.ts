@@ -68,6 +68,28 @@ describe('selectBoxes on a generated data dir (10k box rows) equals DuckDB SQL r
     expect(slow.selection.summary!.scan.boxes.parsedLines).toBe(slow.selection.summary!.scan.boxes.lines);
   });
 
+  it('gives the same boxes, order, summary and line numbers with byte ranges pre-filtered on 2 worker threads', async () => {
+    const one = await collect({ data, under: 'Mammal', minConfidence: 0.6, threads: 1 });
+    const two = await collect({ data, under: 'Mammal', minConfidence: 0.6, threads: 2, rangeBytes: 64 << 10 });
+    expect(two.boxes).toEqual(one.boxes);
+    const { scan: s1, ...rest1 } = one.selection.summary!;
+    const { scan: s2, ...rest2 } = two.selection.summary!;
+    expect(rest2).toEqual(rest1);
+    expect({ ...s2.labels, parsedLines: 0 }).toEqual({ ...s1.labels, parsedLines: 0 });
+    expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
+  });
+
+  it('gives the same boxes, order and summary with the box files pre-filtered on a worker thread during the label pass', async () => {
+    const after = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: false });
+    const during = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: true });
+    expect(during.boxes).toEqual(after.boxes);
+    const { scan: s1, ...rest1 } = after.selection.summary!;
+    const { scan: s2, ...rest2 } = during.selection.summary!;
+    expect(rest2).toEqual(rest1);
+    expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
+    expect(s2.boxes.parsedLines).toBeGreaterThanOrEqual(s2.boxes.rows); // lines of the chosen classes, any image
+  });
+
   it('the pre-filter sends only a fraction of the lines to the parser', async () => {
     const { selection } = await collect({ data, classes: 'Lynx' });
     const scan = selection.summary!.scan;
@@ -103,9 +125,9 @@ describe('selectBoxes: bad rows, options and data-dir errors', () => {
     appendFileSync(boxes, `${firstTiger},xclick,/m/07dm6,1,0.1,oops,0.2,0.3,0,0,0,0,0,-1,-1,-1,-1,-1,-1,-1,-1\n`);
   });
 
-  it('reports bad rows with file and line and still yields the good ones', async () => {
+  it.each([false, true])('reports bad rows with file and line and still yields the good ones (boxes prefetched: %s)', async (prefetchBoxes) => {
     const bad: BadRow[] = [];
-    const { boxes, selection } = await collect({ data, onBadRow: (b) => bad.push(b) });
+    const { boxes, selection } = await collect({ data, prefetchBoxes, onBadRow: (b) => bad.push(b) });
     expect(bad).toHaveLength(2);
     expect(bad[0].file).toMatch(/train-annotations-human-imagelabels-boxable\.csv$/);
     expect(bad[1].file).toMatch(/train-annotations-bbox\.csv$/);

@@ -9,8 +9,13 @@ import { OidJoinError } from './errors.js';
 import { filesOfSplits, findOidFiles, splitOfFile } from './find-oid-files.js';
 import { type LabelSource, type LabelsSummary, LabelTally, classSummaries } from './labels-summary.js';
 import { PerClassSample } from './per-class-sample.js';
+import { BoxPrefetch } from './box-prefetch.js';
+import { ScanPool } from './parallel-scan.js';
 import { type CsvRow, type ScanStats, emptyScanStats, scanCsvFilesBatches } from './scan-csv.js';
 import { type ResolvedSelection, type SelectBoxesOptions, SELECT_DEFAULTS, resolveSelection } from './select-options.js';
+
+/** Box files smaller than this in all are read after the labels on this thread (a worker costs ~0.1 s to start). */
+const PREFETCH_MIN_BYTES = 16 << 20;
 
 /** The files one selection reads, after `splits` and `labels` are applied. */
 export interface SelectionFiles {
@@ -83,29 +88,45 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       if (bad.length < 20) bad.push(b);
       o.onBadRow?.(b);
     };
-    const scan = { mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter, parser: o.parser ?? SELECT_DEFAULTS.parser, onBadRow };
-    const labels = await scanLabels(files, r, scan, o.onProgress);
-    this.imageIds = labels.selected;
+    const scan = {
+      mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter,
+      parser: o.parser ?? SELECT_DEFAULTS.parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
+    };
+    // The box lines of the chosen classes are pre-filtered on a worker thread while this thread reads the labels.
+    // Not worth a thread for small files (unless asked for explicitly).
+    const big = files.boxes.reduce((sum, f) => sum + statSync(f).size, 0) >= PREFETCH_MIN_BYTES;
+    const pool = scan.prefilter && scan.parser === 'auto' && (o.prefetchBoxes ?? big) ? new ScanPool(1) : undefined;
     const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>() };
-    const names = new Map(classes.map((c) => [c.LabelName, c.DisplayName]));
-    if (labels.selected.size > 0) {
+    let labels: LabelPass;
+    try {
+      const prefetch = pool ? new BoxPrefetch(pool, files.boxes, scan.mids) : undefined;
+      labels = await scanLabels(files, r, scan, o.onProgress);
+      this.imageIds = labels.selected;
+      const names = new Map(classes.map((c) => [c.LabelName, c.DisplayName]));
       const ids = new ByteKeySet(labels.selected);
-      for await (const rows of scanCsvFilesBatches(files.boxes, {
-        where: { LabelName: scan.mids, ImageID: ids }, prefilter: scan.prefilter, parser: scan.parser, stats: boxes.stats, onBadRow,
-        onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
-      })) {
-        for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
-          boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
-          boxes.total++;
-          if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
-          const out = box as SelectedBox;
-          out.DisplayName = names.get(box.LabelName)!;
-          yield out;
+      for (const file of labels.selected.size > 0 ? files.boxes : []) {
+        const where = { LabelName: scan.mids, ImageID: ids };
+        const prefetched = await prefetch?.rows(file, where, boxes.stats);
+        if (prefetched) o.onProgress?.({ phase: 'boxes', file, bytesRead: statSync(file).size, totalBytes: statSync(file).size });
+        const batches = prefetched ?? scanCsvFilesBatches([file], {
+          where, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
+          stats: boxes.stats, onBadRow, onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
+        });
+        for await (const rows of batches) {
+          for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
+            boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
+            boxes.total++;
+            if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
+            const out = box as SelectedBox;
+            out.DisplayName = names.get(box.LabelName)!;
+            yield out;
+          }
         }
       }
-    } else {
-      // Still account for the box files (nothing can match).
-      for (const f of files.boxes) boxes.stats.bytes += statSync(f).size;
+      // Still account for the box files when nothing can match.
+      if (labels.selected.size === 0) for (const f of files.boxes) boxes.stats.bytes += statSync(f).size;
+    } finally {
+      await pool?.close();
     }
     const sources = files.labels.map((l) => l.source);
     this.summary = {
@@ -153,6 +174,8 @@ interface ScanSetup {
   mids: ByteKeySet;
   prefilter: boolean;
   parser: 'auto' | 'csv-parse';
+  threads: number;
+  rangeBytes: number | undefined;
   onBadRow: (b: BadRow) => void;
 }
 
@@ -175,7 +198,8 @@ async function scanLabels(files: SelectionFiles, r: ResolvedSelection, scan: Sca
   for (const { source, files: list } of files.labels) {
     if (list.length === 0) continue;
     for await (const rows of scanCsvFilesBatches(list, {
-      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, stats, onBadRow: scan.onBadRow,
+      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
+      stats, onBadRow: scan.onBadRow,
       onProgress: (p) => onProgress?.({ phase: 'labels', ...p }),
     })) {
       for (const row of rows) {
