@@ -3,7 +3,9 @@ import type { BackendChoice, LoadedKerasModel, ModelRunner } from './backend.js'
 import { checkBackendChoice, createRunner } from './create-runner.js';
 import { KerasModelsError } from './errors.js';
 import { loadClassIndex, type ClassIndex, type ClassIndexOptions } from './imagenet.js';
+import { quantizeModel, type Int8Options, type Int8Report, type Precision } from './int8-model.js';
 import { loadKerasModel, type LoadModelOptions } from './load-model.js';
+import { createOnnxRunnerFromCompiled } from './onnx-backend.js';
 import { preprocessingFor, PREPROCESS_MODES, type PreprocessMode } from './preprocess.js';
 
 /** A model ready to classify: runner + how to feed it + how to read its output. */
@@ -15,6 +17,10 @@ export interface ClassifierModel {
   classIndex: ClassIndex;
   /** The loaded Keras model (absent when the runner was made elsewhere). */
   loaded?: LoadedKerasModel;
+  /** What the runner computes in: 'int8' only when the quantized model is in use (not after a fallback). */
+  precision?: Precision;
+  /** Calibration and agreement of an int8 request (also when it fell back to FP32). */
+  int8?: Int8Report;
 }
 
 export interface OpenClassifierOptions extends LoadModelOptions {
@@ -30,6 +36,10 @@ export interface OpenClassifierOptions extends LoadModelOptions {
   classIndex?: ClassIndexOptions;
   /** Threads / worker threads for the backend. Default os.availableParallelism(). */
   threads?: number;
+  /** 'int8': a statically calibrated QDQ model on ONNX Runtime (backend auto or onnx). Default 'fp32'. */
+  precision?: Precision;
+  /** Calibration images and settings for precision 'int8'. */
+  int8?: Int8Options;
   onWarning?: (message: string) => void;
 }
 
@@ -50,6 +60,7 @@ export async function openClassifier(options: OpenClassifierOptions): Promise<Cl
   if (options.preprocessing !== undefined && !PREPROCESS_MODES.includes(options.preprocessing)) {
     throw new KerasModelsError('BAD_OPTION', `unknown preprocessing ${JSON.stringify(options.preprocessing)} (use ${PREPROCESS_MODES.join(', ')})`);
   }
+  checkPrecision(options);
   const loaded = await loadKerasModel(options.source, options);
   try {
     const preprocessing = options.preprocessing ?? preprocessingFor(loaded.topology, name);
@@ -69,12 +80,30 @@ export async function openClassifier(options: OpenClassifierOptions): Promise<Cl
     if (classIndex.length !== loaded.numClasses) {
       throw new KerasModelsError('BAD_CLASS_INDEX', `model ${name} has ${loaded.numClasses} outputs but the class index has ${classIndex.length} classes`);
     }
+    if ((options.precision ?? 'fp32') === 'int8') return { name, preprocessing, classIndex, loaded, ...(await int8Runner(loaded, preprocessing, options)) };
     const runner = await createRunner(loaded, { backend: options.backend, threads: options.threads, onWarning: options.onWarning });
-    return { name, runner, preprocessing, classIndex, loaded };
+    return { name, runner, preprocessing, classIndex, loaded, precision: 'fp32' };
   } catch (err) {
     loaded.model.dispose();
     throw err;
   }
+}
+
+function checkPrecision(options: OpenClassifierOptions): void {
+  const precision = options.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'int8') throw new KerasModelsError('BAD_OPTION', `unknown precision ${JSON.stringify(precision)} (use fp32, int8)`);
+  if (precision === 'int8' && !['auto', 'onnx', undefined].includes(options.backend)) {
+    throw new KerasModelsError('BAD_OPTION', `precision int8 runs on the onnx backend, not ${options.backend}`);
+  }
+  if (precision === 'int8' && !options.int8) throw new KerasModelsError('BAD_OPTION', 'precision int8 needs int8.images (calibration chips)');
+}
+
+/** The int8 runner (or FP32 on ONNX when the agreement is too low and fallback is set). */
+async function int8Runner(loaded: LoadedKerasModel, mode: PreprocessMode, options: OpenClassifierOptions): Promise<Pick<ClassifierModel, 'runner' | 'precision' | 'int8'>> {
+  const run = { threads: options.threads, onWarning: options.onWarning, onProgress: options.onProgress };
+  const { compiled, report } = await quantizeModel(loaded, mode, options.int8!, run);
+  if (report.fellBack) return { runner: await createRunner(loaded, { backend: 'onnx', threads: options.threads }), precision: 'fp32', int8: report };
+  return { runner: await createOnnxRunnerFromCompiled(compiled, { threads: options.threads }), precision: 'int8', int8: report };
 }
 
 export async function closeClassifier(model: ClassifierModel): Promise<void> {

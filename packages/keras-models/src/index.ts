@@ -53,3 +53,12 @@ export { readKerasH5, writeKerasH5, assignH5Weights } from './h5-weights.js';
 export type { KerasH5Contents, H5Weight, AssignH5Options, WriteKerasH5Options } from './h5-weights.js';
 export { loadH5Model, detectH5Architecture, buildArchitecture } from './h5-loader.js';
 export type { H5LoadOptions, H5Architecture } from './h5-loader.js';
+// int8: QDQ compiler, static calibration, cached quantized models
+export { compileKerasToOnnxInt8, quantizeWeights, activationParams } from './onnx-int8.js';
+export type { Int8Plan, ActivationType, TensorRange } from './onnx-int8.js';
+export { calibrationRanges, TensorStats, agreement, CALIBRATION_METHODS } from './int8-calibrate.js';
+export type { CalibrationMethod, Agreement } from './int8-calibrate.js';
+export { quantizeModel, cpuHasVnni, INT8_DEFAULTS } from './int8-model.js';
+export type { Precision, WeightType, Int8Options, Int8Report } from './int8-model.js';
+export { calibrationSample } from './calibration-sample.js';
+export type { CalibrationSampleOptions } from './calibration-sample.js';

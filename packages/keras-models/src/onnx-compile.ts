@@ -178,6 +178,7 @@ export function compileWith(
   if (!outValue) throw unsupported(`model output ${graph.outputs[0][0]} was not produced`);
   const outSrc = outValue.shape.length === 4 ? kerasLayout(ctx, outValue, `${outputName}_out`) : materialize(ctx, outValue);
   ctx.b.nodes.push({ name: outputName, opType: 'Identity', input: [outSrc], output: [outputName], attribute: [] });
+  const extraOutputs = ctx.finish?.().extraOutputs ?? [];
   const batchDim: number | string = options.batchSize ?? 'N';
   const inputDims = [batchDim, ...inputShape.slice(1).map((d, i) => (d === null ? `d${i + 1}` : d))];
   const outputDims = [batchDim, ...outValue.shape.slice(1).map((d, i) => (d === null ? `o${i + 1}` : d))];
@@ -192,7 +193,7 @@ export function compileWith(
       node: ctx.b.nodes,
       initializer: ctx.b.initializers,
       input: [{ name: inputName, dims: inputDims, elemType: OnnxDataType.FLOAT }],
-      output: [{ name: outputName, dims: outputDims, elemType: OnnxDataType.FLOAT }],
+      output: [{ name: outputName, dims: outputDims, elemType: OnnxDataType.FLOAT }, ...extraOutputs.map((name) => ({ name, elemType: OnnxDataType.FLOAT }))],
     },
   });
   return {

@@ -61,6 +61,8 @@ export interface CompileContext {
   gemm(layer: string, input: string, weight: OnnxKernel, bias: Float32Array | undefined, outName: string): string;
   /** Emits a two-input Add (residual connections). */
   add(inputs: string[], outName: string): string;
+  /** Called once the graph is built: a last rewrite, and extra graph outputs (calibration reads them). */
+  finish?(): { extraOutputs?: string[] };
 }
 
 /** One call of one layer, as an emitter sees it. */

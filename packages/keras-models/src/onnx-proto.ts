@@ -98,7 +98,7 @@ const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
 const ModelProtoType = root.lookupType('onnx.ModelProto');
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 /** ONNX AttributeProto.AttributeType values used here. */
 export const OnnxAttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
@@ -130,8 +130,8 @@ export interface OnnxNode {
 
 export interface OnnxValueInfo {
   name: string;
-  /** Dimension sizes; a string is a symbolic dimension (e.g. the batch `N`). */
-  dims: Array<number | string>;
+  /** Dimension sizes; a string is a symbolic dimension (e.g. the batch `N`). Undefined: shape unknown. */
+  dims?: Array<number | string>;
   elemType: number;
 }
 
@@ -158,7 +158,7 @@ function valueInfoMessage(v: OnnxValueInfo): Record<string, unknown> {
     type: {
       tensorType: {
         elemType: v.elemType,
-        shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+        ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } : {}),
       },
     },
   };
@@ -198,6 +198,12 @@ export function decodeOnnxModel(bytes: Uint8Array): Record<string, any> {
 /** A float32 initializer; bytes are little-endian as ONNX raw_data requires (true on every platform Node runs on). */
 export function floatTensor(name: string, dims: number[], data: Float32Array): OnnxTensor {
   return { name, dims, dataType: OnnxDataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** An int8 / uint8 / int32 initializer from raw little-endian bytes of the typed array. */
+export function typedTensor(name: string, dims: number[], data: Int8Array | Uint8Array | Int32Array): OnnxTensor {
+  const dataType = data instanceof Int8Array ? OnnxDataType.INT8 : data instanceof Uint8Array ? OnnxDataType.UINT8 : OnnxDataType.INT32;
+  return { name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 export function int64Tensor(name: string, dims: number[], values: number[]): OnnxTensor {
