@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -104,7 +105,7 @@ describe('issue 13: a silent Redis, a wrong password and a locked OUT end in one
     });
   }
 
-  it.skipIf(!findRedisServer())('a wrong password says "authentication" (REDIS_AUTH), for enqueue and status', async () => {
+  it.skipIf(needs('redis-server (apt-get install -y redis-server)', !!findRedisServer()))('a wrong password says "authentication" (REDIS_AUTH), for enqueue and status', async () => {
     const redis = await startLocalRedis({ password: 'right' });
     try {
       const wrong = redis.url.replace(':right@', ':wrong@');

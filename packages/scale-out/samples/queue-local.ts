@@ -1,7 +1,7 @@
 /**
  * Shards on a BullMQ queue, served by a worker whose per-shard work is a plain function. Starts a throw-away
  * redis-server on 127.0.0.1 (Debian: apt-get install -y redis-server). Run it:
- * `npx tsx --conditions=@oidstream/source packages/scale-out/samples/queue-local.ts`
+ * `npx tsx packages/scale-out/samples/queue-local.ts`
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { checkRedis, waitForRedis, withRedis } from './redis-connect.js';
 import { findRedisServer, startLocalRedis } from './redis-server.js';
 import type { LocalRedis } from './redis-server.js';
@@ -51,7 +52,7 @@ describe('a Redis that accepts connections but never answers', () => {
 
 const reason = !findRedisServer() ? 'redis-server not installed (apt-get install -y redis-server)' : '';
 
-describe.skipIf(!!reason)(`a real Redis that stops answering mid-session${reason ? ` (skipped: ${reason})` : ''}`, () => {
+describe.skipIf(needs(reason, !reason))(`a real Redis that stops answering mid-session${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let redis: LocalRedis;
   beforeAll(async () => {
     redis = await startLocalRedis();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs } from '@oidstream/test-needs';
 import { acquireOutputLock } from '@oidstream/parquet-io';
 import { findRedisServer, startLocalRedis } from './redis-server.js';
 import type { LocalRedis } from './redis-server.js';
@@ -31,7 +32,7 @@ function result(job: ShardJob, ctx: ShardContext): ShardResult {
   };
 }
 
-describe.skipIf(!!reason)(`workers run an injected per-shard processor against a real Redis${reason ? ` (skipped: ${reason})` : ''}`, () => {
+describe.skipIf(needs(reason, !reason))(`workers run an injected per-shard processor against a real Redis${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let redis: LocalRedis;
   let out: string;
   beforeAll(async () => {
@@ -87,7 +88,7 @@ describe.skipIf(!!reason)(`workers run an injected per-shard processor against a
     await queue.close();
   });
 
-  it.skipIf(!existsSync(DIST))('a processor module runs each shard in a forked child (BullMQ sandbox)', async () => {
+  it.skipIf(needs('@oidstream/scale-out built (npx nx run @oidstream/scale-out:build)', existsSync(DIST)))('a processor module runs each shard in a forked child (BullMQ sandbox)', async () => {
     const module = path.join(out, 'processor.mjs');
     await writeFile(
       module,
