@@ -9,7 +9,7 @@ import { BOX_COLUMNS, findOidFiles, selectBoxes } from '@oidstream/oid-join';
 import { packImages, readParquetRows, writeParquet } from '@oidstream/parquet-io';
 import { CHIPS_FILE, chipRow, chipsColumns, extractChips, parquetImageSource } from '@oidstream/chip-extract';
 import { PREDICTIONS_FILE, classifyRecords, closeClassifier, openClassifier, predictionColumnSpecs } from '@oidstream/keras-models';
-import { writeReport } from '@oidstream/pipeline';
+import { writeReport } from '@oidstream/report';
 
 export async function composeByHand(data: string, out: string, model?: string) {
   await mkdir(out, { recursive: true });

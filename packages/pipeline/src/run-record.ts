@@ -1,53 +1,10 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
+import type { RunRecord, StageRecord, StageStatus } from '@oidstream/report';
 import { collectVersions } from './versions.js';
 
-export type StageStatus = 'running' | 'done' | 'skipped' | 'reused' | 'failed';
-
-export interface StageRecord {
-  name: string;
-  status: StageStatus;
-  startedAt: string;
-  ms: number;
-  counts: Record<string, number>;
-  note?: string;
-}
-
-export interface ClassificationStatus {
-  status: 'done' | 'skipped' | 'pending';
-  reason?: string;
-  /** One line telling the user how to get a model. */
-  hint?: string;
-}
-
-/** Content of OUT/run.json. */
-export interface RunRecord {
-  tool: 'oidstream';
-  status: 'running' | 'done' | 'failed';
-  startedAt: string;
-  finishedAt?: string;
-  ms?: number;
-  args: Record<string, unknown>;
-  versions: Record<string, string>;
-  backend?: string;
-  models: { name: string; source: string }[];
-  classification: ClassificationStatus;
-  stages: StageRecord[];
-  counts: Record<string, number>;
-  errors: { total: number; byStage: Record<string, number> };
-  peakRssBytes: number;
-  /** How often the run was resumed after an interruption. */
-  resumes: number;
-  /** The slowest parts of the partitioned stages (chips, classify), slowest first. */
-  slowest?: { stage: string; item: string; ms: number; rows?: number }[];
-  failure?: string;
-}
-
-export async function readRunRecord(file: string): Promise<RunRecord | undefined> {
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(await readFile(file, 'utf8')) as RunRecord;
-}
+// run.json's types and reader live in @oidstream/report (it reads run directories); the writer is here.
+export { readRunRecord } from '@oidstream/report';
+export type { ClassificationStatus, RunRecord, StageRecord, StageStatus } from '@oidstream/report';
 
 /** Keeps run.json current: rewritten atomically on every stage change, so a killed run still shows how far it got. */
 export class RunRecorder {

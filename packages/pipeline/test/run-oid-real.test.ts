@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { parquetInfo } from '@oidstream/parquet-io';
 import { runPipeline } from '../src/run.js';
-import { dumpDom, findChromium } from './chromium.js';
+import { dumpDom, findChromium } from '@oidstream/test-needs/chromium';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(repoRoot, '../shared');
@@ -57,7 +57,7 @@ describe.skipIf(needs('../shared/oid-real and ../shared/models', present))('oids
     const html = readFileSync(result.report, 'utf8');
     expect(html).toContain('data-chart="agreement"');
     // agreement as the report computes it
-    const { collectReportData } = await import('../src/report-data.js');
+    const { collectReportData } = await import('@oidstream/report');
     const d = await collectReportData(out);
     const m = d.models.find((x) => x.model === 'mobilenet')!;
     process.stderr.write(`oid-real agreement: top-1 ${m.top1.toFixed(3)}, top-5 ${m.top5.toFixed(3)}, top-1 family ${m.top1Family.toFixed(3)} over ${m.evaluated} chips\n`);

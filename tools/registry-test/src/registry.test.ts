@@ -21,6 +21,11 @@ function exampleArgs(name: string, out: string): string[] | undefined {
   if (name === '@oidstream/keras-models') return needs('../shared/models (the keras-models example classifies with a real model)', haveShared('models/mobilenet_v1_0.75_224')) ? undefined : [model, data];
   if (name === '@oidstream/pipeline') return [data, out, ...(haveShared('models/mobilenet_v1_0.75_224') ? [model] : [])];
   if (name === '@oidstream/oid-download') return [path.join(data, 'images'), path.join(out, 'images.parquet')];
+  if (name === '@oidstream/report') {
+    // a run directory to report on, made by the workspace's own CLI (the report package does not depend on pipeline)
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'packages/pipeline/bin/oidstream.js'), 'select', '--data', data, '--out', out]);
+    return [out];
+  }
   return [data, out];
 }
 

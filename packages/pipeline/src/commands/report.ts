@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { writeReport } from '../report.js';
 
 export function registerReport(program: Command): void {
   program
@@ -9,6 +8,7 @@ export function registerReport(program: Command): void {
     .option('--thumbs <n>', 'chips per class on the contact sheet', (v) => Number.parseInt(v, 10), 12)
     .option('--json', 'print a JSON summary instead of the path')
     .action(async (opts: { run: string; thumbs: number; json?: boolean }) => {
+      const { writeReport } = await import('@oidstream/report'); // vega and the report's modules load only here
       const result = await writeReport(opts.run, { thumbsPerClass: Number.isFinite(opts.thumbs) && opts.thumbs >= 0 ? opts.thumbs : 12 });
       if (opts.json) {
         process.stdout.write(JSON.stringify({ report: result.html, charts: result.charts, models: result.data.models.map(({ confusion: _c, ...m }) => m) }) + '\n');

@@ -3,11 +3,8 @@ import { createRunner, loadKerasModel } from '@oidstream/keras-models';
 import { BIG_CATS } from '@oidstream/oid-labels';
 import { StageClock, type BenchMeasure } from './bench-measure.js';
 import { annotationFiles, bareSharpLoop, duckdbSelect } from './bench-peers.js';
-import { writeReport } from './report.js';
-import { chipsStage } from './stages/chips.js';
-import { classifyStage } from './stages/classify.js';
-import { packStage } from './stages/pack.js';
-import { selectStage } from './stages/select.js';
+import { chipsStage, classifyStage, packStage, selectStage } from '@oidstream/pipeline';
+import { writeReport } from '@oidstream/report';
 
 /** One measurement, run in a child process of its own so that its peak RSS (and its load) is its own. */
 export type BenchTask =
@@ -74,7 +71,7 @@ export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
       return predictLoop(task.model, task.images);
     case 'run': {
       // the whole `oidstream run`; the figure is chips over the run's own chips + classify stage times
-      const { runPipeline } = await import('./run.js');
+      const { runPipeline } = await import('@oidstream/pipeline');
       const ends = new Map<string, { ms: number; done: number }>();
       await runPipeline({
         data: task.data, out: task.out, force: true, ...(task.model ? { models: [`mobilenet=${task.model}`] } : {}),

@@ -1,25 +1,33 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import writeFileAtomic from 'write-file-atomic';
 import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { BIG_CATS } from '@oidstream/oid-labels';
 import { median, perSecond, rate, type BenchMeasure, type BenchRow } from './bench-measure.js';
 import { annotationFiles, duckdbCommandScript, duckdbSelectSql, pilCrop, pythonHas, pytorchBaseline, torchPredict } from './bench-peers.js';
 import { formatRatios, issue11Ratios, spread, type BenchRatio } from './bench-ratios.js';
 import type { BenchTask } from './bench-tasks.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { PipelineError } from './errors.js';
+import { BenchError } from './errors.js';
 
 export { benchChild } from './bench-tasks.js';
 
 const exec = promisify(execFile);
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/oidstream.js');
+const BIN = oidstreamBin();
 const PEER_IMAGES = 256;
+
+/** The `oidstream` CLI of the installed @oidstream/pipeline (its package.json `bin`), run with this node. */
+function oidstreamBin(): string {
+  const pkgJson = createRequire(import.meta.url).resolve('@oidstream/pipeline/package.json');
+  const { bin } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { bin: { oidstream: string } };
+  return path.resolve(path.dirname(pkgJson), bin.oidstream);
+}
 
 type Measured = BenchMeasure & { maxRssKb?: number; wallMs: number };
 
@@ -47,6 +55,9 @@ export interface BenchOptions {
   model?: string;
   /** Re-encode the generated images at OID's usual size (long side 1024, JPEG q90). Default true. */
   realSize?: boolean;
+  /** Measure on this OID data dir (annotations/, images/) at one scale instead of generated data at two. */
+  data?: string;
+  /** Where the generated data and outputs go; kept when given. Default a temp dir, removed at the end. */
   workDir?: string;
   /** Write the result as JSON here (atomically). */
   jsonFile?: string;
@@ -62,7 +73,7 @@ export interface BenchResult {
   slowest: string;
 }
 
-/** ../shared beside the repository (this file is in packages/pipeline/{src,dist}), or beside the working directory. */
+/** ../shared beside the repository (this file is in packages/bench/{src,dist}), or beside the working directory. */
 function defaultModel(): string | undefined {
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const candidates = [process.env.OIDSTREAM_SHARED, path.resolve(repo, '../shared'), path.resolve(process.cwd(), '../shared')];
@@ -75,7 +86,7 @@ async function generate(out: string, images: number, realSize: boolean): Promise
   try {
     gen = await import('@oidstream/tools');
   } catch {
-    throw new PipelineError('BAD_OPTION', 'bench generates its data with @oidstream/tools (the repo\'s gen-oid): run it from the oidstream repository');
+    throw new BenchError('BAD_OPTION', 'bench generates its data with @oidstream/tools (the repo\'s gen-oid): run it from the oidstream repository');
   }
   await gen.generateOid({ out, images, force: true });
   if (!realSize) return;
@@ -183,14 +194,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const [hasPil, hasTorch] = [await pythonHas('PIL'), await pythonHas('torch')];
   const rec = new Recorder(reps, log);
   const ratios: Record<number, BenchRatio[]> = {};
+  let scales: number[] = [];
   try {
     await rec.add(0, 'help', 'oidstream --help', () => wall(process.execPath, [BIN, '--help'], 1, 'runs'));
-    for (const scale of [small, small * 4]) {
-      const data = path.join(work, `data-${scale}`);
+    scales = options.data ? [(await readdir(path.join(options.data, 'images'))).filter((f) => f.endsWith('.jpg')).length] : [small, small * 4];
+    for (const scale of scales) {
+      const data = options.data ?? path.join(work, `data-${scale}`);
       const out = path.join(work, `out-${scale}`);
       await mkdir(out, { recursive: true });
-      log(`generating ${scale} images${options.realSize === false ? '' : ' (re-encoded at long side 1024, q90)'} …`);
-      await generate(data, scale, options.realSize !== false);
+      if (!options.data) {
+        log(`generating ${scale} images${options.realSize === false ? '' : ' (re-encoded at long side 1024, q90)'} …`);
+        await generate(data, scale, options.realSize !== false);
+      }
       log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
       await benchSelect(rec, scale, data, out, log);
       await rec.add(scale, 'pack', 'oidstream', () => inChild({ kind: 'pack', data, out }), 1);
@@ -206,7 +221,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   } finally {
     if (!options.workDir) await rm(work, { recursive: true, force: true });
   }
-  const big = small * 4;
+  const big = scales[scales.length - 1];
   const ours = rec.rows.filter((r) => r.scale === big && r.who === 'oidstream' && !r.skipped && r.stage !== 'run');
   const slowest = [...ours].sort((a, b) => b.ms - a.ms)[0];
   const line = slowest ? `${slowest.stage} (${(slowest.ms / 1000).toFixed(1)} s at ${big} images)` : 'none';

@@ -1,6 +1,5 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
 import sharp from 'sharp';
+import type { TopLevelSpec } from 'vega-lite';
 
 /** A rendered chart: inline SVG for the page, PNG bytes for the file beside it. */
 export interface Chart {
@@ -15,6 +14,8 @@ export const NEGATIVE_COLOR = '#d1352b';
 
 /** Vega-lite → vega → SVG with no DOM and no network (renderer "none"; data are inline values). */
 export async function renderChart(name: string, title: string, spec: TopLevelSpec): Promise<Chart> {
+  // vega is loaded on the first chart: importing this package (run-dir layout, run.json types) stays cheap
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const vgSpec = compile({ ...spec, config: { font: 'sans-serif', ...(spec.config ?? {}) } } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logLevel: vega.Error });
   try {

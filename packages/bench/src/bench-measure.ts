@@ -1,4 +1,4 @@
-import { Progress } from './progress.js';
+import { Progress } from '@oidstream/pipeline';
 
 /**
  * One timed piece of work: `units` in `ms`, timed after load and warm-up; `loadMs` is the load (imports excluded:

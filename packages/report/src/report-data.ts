@@ -6,7 +6,7 @@ import { summarizeErrors, type ErrorSummary } from './error-log.js';
 import { readLabelsSummary, readSelectionNote, type ClassSummary, type SelectionNote } from './labels-summary.js';
 import { readRunRecord, type RunRecord } from './run-record.js';
 import { runPath } from './run-files.js';
-import { PipelineError } from './errors.js';
+import { ReportError } from './errors.js';
 
 export interface ReportOptions {
   /** Thumbnails per class on the contact sheet. Default 12. */
@@ -135,11 +135,11 @@ async function collectPredictions(file: string, captionsFor: Set<string>): Promi
 /** Everything the report shows, read by streaming the run directory's files (memory bounded by the sheet size). */
 export async function collectReportData(runDir: string, options: ReportOptions = {}): Promise<ReportData> {
   const opts = { ...REPORT_DEFAULTS, ...options };
-  if (!existsSync(runDir)) throw new PipelineError('RUN_DIR_MISSING', `run directory ${runDir} does not exist`);
+  if (!existsSync(runDir)) throw new ReportError('RUN_DIR_MISSING', `run directory ${runDir} does not exist`);
   const boxesFile = runPath(runDir, 'boxes');
   const chipsFile = runPath(runDir, 'chips');
   if (!existsSync(boxesFile) && !existsSync(chipsFile) && !existsSync(runPath(runDir, 'labelsSummary'))) {
-    throw new PipelineError('REPORT_INPUT_MISSING', `${runDir} holds none of boxes.parquet, chips.parquet, labels-summary.json: run \`oidstream select\` or \`oidstream run\` first`);
+    throw new ReportError('REPORT_INPUT_MISSING', `${runDir} holds none of boxes.parquet, chips.parquet, labels-summary.json: run \`oidstream select\` or \`oidstream run\` first`);
   }
   const index = await indexChips(chipsFile, opts);
   const predictions = await collectPredictions(runPath(runDir, 'predictions'), index?.wanted ?? new Set());
