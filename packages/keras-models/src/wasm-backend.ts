@@ -24,14 +24,7 @@ interface PoolWorker {
  */
 export async function createWasmRunner(loaded: LoadedKerasModel, options: RunnerOptions = {}): Promise<ModelRunner> {
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
-  const require = createRequire(import.meta.url);
-  const workerData = {
-    corePath: require.resolve('@tensorflow/tfjs-core'),
-    layersPath: require.resolve('@tensorflow/tfjs-layers'),
-    wasmPath: require.resolve('@tensorflow/tfjs-backend-wasm'),
-    artifacts: loaded.artifacts,
-    inputSize: loaded.inputSize,
-  };
+  const workerData = wasmWorkerData(loaded);
   const [h, w] = loaded.inputSize;
   const perImage = h * w * 3;
   const numClasses = loaded.numClasses;
@@ -113,21 +106,7 @@ export async function createWasmRunner(loaded: LoadedKerasModel, options: Runner
       // Split every batch across all workers: chunks queue FIFO, so concurrent calls interleave and no worker idles
       // while another holds a whole batch. Each chunk is copied to its worker.
       const parts = Math.max(1, Math.min(n, pool.length));
-      if (parts === 1) return enqueue(batch, n);
-      const chunk = Math.ceil(n / parts);
-      const pieces: Promise<Float32Array>[] = [];
-      for (let s = 0; s < n; s += chunk) {
-        const m = Math.min(chunk, n - s);
-        pieces.push(enqueue(batch.subarray(s * perImage, (s + m) * perImage), m));
-      }
-      const results = await Promise.all(pieces);
-      const out = new Float32Array(n * numClasses);
-      let off = 0;
-      for (const r of results) {
-        out.set(r, off);
-        off += r.length;
-      }
-      return out;
+      return parts === 1 ? enqueue(batch, n) : splitAcross(batch, n, parts, perImage, numClasses, enqueue);
     },
     async dispose(): Promise<void> {
       if (closed) return;
@@ -137,4 +116,40 @@ export async function createWasmRunner(loaded: LoadedKerasModel, options: Runner
       await Promise.all(pool.map((p) => p.worker.terminate()));
     },
   };
+}
+
+/** Module paths and the model for a worker (plain data: it crosses the thread boundary). */
+function wasmWorkerData(loaded: LoadedKerasModel) {
+  const require = createRequire(import.meta.url);
+  return {
+    corePath: require.resolve('@tensorflow/tfjs-core'),
+    layersPath: require.resolve('@tensorflow/tfjs-layers'),
+    wasmPath: require.resolve('@tensorflow/tfjs-backend-wasm'),
+    artifacts: loaded.artifacts,
+    inputSize: loaded.inputSize,
+  };
+}
+
+/** A batch cut into `parts` chunks run by `run`, their outputs joined in order. */
+async function splitAcross(
+  batch: Float32Array,
+  n: number,
+  parts: number,
+  perImage: number,
+  numClasses: number,
+  run: (b: Float32Array, n: number) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  const chunk = Math.ceil(n / parts);
+  const pieces: Promise<Float32Array>[] = [];
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    pieces.push(run(batch.subarray(s * perImage, (s + m) * perImage), m));
+  }
+  const out = new Float32Array(n * numClasses);
+  let off = 0;
+  for (const r of await Promise.all(pieces)) {
+    out.set(r, off);
+    off += r.length;
+  }
+  return out;
 }

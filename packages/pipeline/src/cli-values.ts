@@ -25,3 +25,9 @@ export function integerAtLeast(flag: string, v: string, min: number): number {
 }
 
 export const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
+
+/** `--precision fp32|int8`. */
+export function parsePrecision(v: string | undefined): 'fp32' | 'int8' {
+  if (v === undefined || v === 'fp32' || v === 'int8') return v ?? 'fp32';
+  throw new PipelineError('BAD_OPTION', `--precision ${JSON.stringify(v)}: use fp32 or int8`);
+}

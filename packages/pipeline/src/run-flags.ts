@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '@oidstream/keras-models';
 import type { BackendChoice } from '@oidstream/keras-models';
-import { collect, positiveInt } from './cli-values.js';
+import { collect, parsePrecision, positiveInt } from './cli-values.js';
 import { addChipOptions, addSelectionOptions, chipOptions, selectionOptions, type ChipFlags, type SelectionFlags } from './stage-flags.js';
 import { PipelineError } from './errors.js';
 import type { ShardRunOptions } from './shard-setup.js';
@@ -15,6 +15,7 @@ export function addRunOutputOptions(cmd: Command, options: { dataRequired?: bool
   return addChipOptions(addSelectionOptions(cmd))
     .option('--backend <backend>', `inference backend: auto|${BACKEND_ORDER.join('|')}`, 'auto')
     .option('--resize <mode>', 'model input: keras = the chip JPEG resized as Keras load_img does, pixel for pixel, so predictions equal Keras on the chip files (default); fast = resized from the decoded image while the chip is encoded (no JPEG round trip; near-ties may flip)', 'keras')
+    .option('--precision <p>', 'fp32 | int8 (int8: calibrated on a deterministic sample of the chips, cached; agreement with FP32 reported)', 'fp32')
     .option('--batch-size <n>', 'images per inference batch (default 16)')
     .option('--threads <n>', 'inference threads per worker process (default: all cores)');
 }
@@ -27,6 +28,7 @@ export interface RunOutputFlags extends SelectionFlags, ChipFlags {
   batchSize?: string;
   threads?: string;
   resize: string;
+  precision?: string;
   force?: boolean;
 }
 
@@ -38,6 +40,7 @@ export function runOutputOptions(f: RunOutputFlags): ShardRunOptions {
     data: f.data, out: f.out, models: f.model, ...selectionOptions(f),
     ...runChipOptions(f),
     resize: resizeMode(f.resize),
+    precision: parsePrecision(f.precision),
     backend: f.backend as BackendChoice, batchSize: positiveInt('--batch-size', f.batchSize), threads: positiveInt('--threads', f.threads),
     force: f.force,
   };

@@ -3,7 +3,7 @@ import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { findOidFiles } from '@oidstream/oid-join';
 import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
-import { closeClassifier, type BackendChoice, type ClassifierModel } from '@oidstream/keras-models';
+import { calibrationSample, closeClassifier, type BackendChoice, type ClassifierModel, type Precision } from '@oidstream/keras-models';
 import type { ChipOptions } from '@oidstream/chip-extract';
 import { chipsStage } from './stages/chips.js';
 import { classifyStage, openModels } from './stages/classify.js';
@@ -12,7 +12,7 @@ import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
 import { writeReport } from './report.js';
 import { RunContext, type StageOutcome } from './run-context.js';
 import { PipelineError } from './errors.js';
-import { acquireOutputLock, type OutputLock } from '@oidstream/parquet-io';
+import { acquireOutputLock, readParquetRows, type OutputLock } from '@oidstream/parquet-io';
 import type { RunRecord } from './run-record.js';
 import { RUN_FILES, runPath } from './run-files.js';
 import { downloadImages, imageRefsFromBoxes } from '@oidstream/oid-download';
@@ -30,6 +30,8 @@ export interface RunOptions extends Omit<ChipOptions, 'minBoxSize'>, SelectionOp
   chipFiles?: boolean;
   /** keras (default): model inputs from the chip JPEG, as Keras load_img; fast: from the decoded image (no JPEG round trip). */
   resize?: 'fast' | 'keras';
+  /** fp32 (default) or int8: the models are calibrated on a deterministic sample of this run's chips (so classify runs after chips). */
+  precision?: Precision;
   backend?: BackendChoice;
   batchSize?: number;
   threads?: number;
@@ -149,17 +151,21 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     record.models = choice.models;
     record.classification = choice.skipped ? { status: 'skipped', ...choice.skipped } : { status: 'pending' };
     // predictions depend on the models and on how their inputs were made
-    const modelsKey = JSON.stringify(o.resize === 'fast' ? { models: choice.models, resize: 'fast' } : choice.models);
+    const int8 = o.precision === 'int8';
+    const modelsKey = JSON.stringify(int8 ? { models: choice.models, resize: o.resize, precision: 'int8' } : o.resize === 'fast' ? { models: choice.models, resize: 'fast' } : choice.models);
     const classifyOpts = { inFlight: Math.max(2, o.threads ?? 2), ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
     const models: ClassifierModel[] = [];
     const openAll = async () => {
-      if (!models.length && !choice.skipped) models.push(...(await openModels(choice.models, { backend: o.backend ?? RUN_DEFAULTS.backend, threads: o.threads, onWarning: warn })));
+      if (models.length || choice.skipped) return models;
+      // int8 calibrates on the run's own chips: a deterministic sample of chips.parquet
+      const calibrationImages = int8 ? await calibrationSample(readParquetRows(runPath(out, 'chips'), { columns: ['chip_id', 'chip'] })) : undefined;
+      models.push(...(await openModels(choice.models, { backend: o.backend ?? RUN_DEFAULTS.backend, threads: o.threads, onWarning: warn, precision: o.precision, calibrationImages })));
       return models;
     };
     let predictedInChipsPass = false;
     try {
       const chips = await run.stage('chips', 'boxes', async (progress) => {
-        const loaded = await openAll();
+        const loaded = int8 ? [] : await openAll();
         const r = await chipsStage({
           out, boxes: runPath(out, 'boxes'), images: imagesParquet, ledger: run.ledger, ledgerKey: modelsKey, progress, onWarning: warn,
           rowsPerPart: o.chipsPartRows ?? RUN_DEFAULTS.chipsPartRows, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
@@ -189,7 +195,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         noteSlowest(record, 'classify', r.partMs);
         return {
           outputs: [RUN_FILES.predictions, RUN_FILES.errors], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
-          note: r.models.map((m) => `${m.name}: ${m.backend}`).join(', '),
+          note: r.models.map((m) => `${m.name}: ${m.backend}${m.int8 ? `, ${m.precision}; int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips` : ''}`).join(', '),
         };
       }, modelsKey);
       run.noteCounts(classify.counts);

@@ -15,7 +15,7 @@ import { selectStage, type SelectionOptions } from './stages/select.js';
  */
 export type ShardRunOptions = Pick<RunOptions,
   | 'data' | 'out' | 'models' | keyof SelectionOptions | 'quality' | 'padding' | 'square' | 'maxSide' | 'minChipSize' | 'chipFiles'
-  | 'backend' | 'batchSize' | 'threads' | 'resize' | 'force' | 'probeNetwork' | 'onWarning'>;
+  | 'backend' | 'batchSize' | 'threads' | 'resize' | 'precision' | 'force' | 'probeNetwork' | 'onWarning'>;
 
 export interface ShardSetup {
   mode: ShardPlanRecord['mode'];

@@ -48,6 +48,8 @@ export function registerEnqueue(program: Command): void {
       }
       // every flag is checked before Redis, and Redis before the selection, which may take minutes
       const o = runOutputOptions(f);
+      // workers would need the model enqueue calibrated (issue 16); until then, refuse rather than run FP32 silently
+      if (o.precision === 'int8') throw new PipelineError('BAD_OPTION', '--precision int8 is not available for enqueue yet: use oidstream run, or fp32');
       const out = path.resolve(f.out);
       const how = { mode: 'redis' as const, queue: f.queue, shards: positiveInt('--shards', f.shards), imagesPerShard: positiveInt('--images-per-shard', f.imagesPerShard) };
       const retry = { attempts: positiveInt('--attempts', f.attempts), backoffMs: positiveInt('--backoff', f.backoff) };

@@ -4,6 +4,7 @@ import { addRunOutputOptions, runOutputOptions, type RunOutputFlags } from '../r
 import { runPipeline } from '../run.js';
 import { parseShardArg } from '@oidstream/scale-out';
 import { runShard } from '../shard-run.js';
+import { PipelineError } from '../errors.js';
 
 interface RunFlags extends RunOutputFlags {
   chipsPartRows?: string;
@@ -33,6 +34,7 @@ export function registerRun(program: Command): void {
     .action(async (f: RunFlags) => {
       const shard = f.shard === undefined ? undefined : parseShardArg(f.shard); // checked before any work
       const options = runOutputOptions(f);
+      if (shard && options.precision === 'int8') throw new PipelineError('BAD_OPTION', '--precision int8 is not available with --shard yet: run without --shard, or with fp32');
       if (shard) {
         const r = await runShard(options, shard);
         if (f.json) return void process.stdout.write(JSON.stringify({ result: r }) + '\n');

@@ -41,6 +41,7 @@ describe('oidstream classify: bad input is one coded line', () => {
     [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--backend', 'gpu', '--out', 'o'], 'BAD_OPTION'],
     [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--batch-size', '0', '--out', 'o'], 'BAD_OPTION'],
     [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--preprocessing', 'm=sepia', '--out', 'o'], 'BAD_OPTION'],
+    [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--precision', 'fp16', '--out', 'o'], 'BAD_OPTION'],
     [['classify', '--chips', 'x.parquet', '--model', 'm=dir', '--preprocessing', 'other=tf', '--out', 'o'], 'BAD_OPTION'],
   ])('%j → %s', async (args, code) => {
     const r = await cli(args);

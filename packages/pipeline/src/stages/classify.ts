@@ -8,6 +8,9 @@ import {
   predictionColumnSpecs,
   PREDICTION_KEY_COLUMNS,
   PREDICTIONS_FILE,
+  calibrationSample,
+  type Int8Report,
+  type Precision,
 } from '@oidstream/keras-models';
 import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { PipelineError } from '../errors.js';
@@ -37,6 +40,10 @@ export interface ClassifyStageOptions {
   threads?: number;
   /** Per-model preprocessing override (name → mode). */
   preprocessing?: Record<string, PreprocessMode>;
+  /** fp32 (default) or int8: calibrated on a deterministic sample of the chips (keras-models calibrationSample). */
+  precision?: Precision;
+  /** int8 calibration images; default: the sample drawn from `chips`. */
+  calibrationImages?: Uint8Array[];
   /** Models opened by the caller (kept open); else opened from `models` and closed at the end. */
   loaded?: ClassifierModel[];
   /** Resumable: predictions are checkpointed in this ledger every `rowsPerPart` chips (default 2,000). */
@@ -56,7 +63,7 @@ export interface ClassifyStageResult {
   partsReused: number;
   partMs: number[];
   ms: number;
-  models: { name: string; backend: string; preprocessing: PreprocessMode }[];
+  models: { name: string; backend: string; preprocessing: PreprocessMode; precision?: Precision; int8?: Int8Report }[];
 }
 
 /** Open every model of the specs (closing those opened if one fails). */
@@ -75,6 +82,7 @@ export async function openModels(specs: readonly ModelSpec[], o: Omit<ClassifySt
           classIndex: o.classIndex ? { path: o.classIndex } : undefined,
           onWarning: o.onWarning,
           onProgress: o.onWarning,
+          ...(o.precision === 'int8' ? { precision: 'int8' as const, int8: { images: o.calibrationImages ?? [] } } : {}),
         }),
       );
     }
@@ -98,7 +106,8 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
       throw new PipelineError('BAD_OPTION', `${options.chips} has no ${col} column: is it a chips.parquet from \`oidstream chips\`?`);
     }
   }
-  const models = options.loaded ?? (await openModels(options.models, options));
+  const calibrationImages = options.precision === 'int8' && !options.loaded ? (options.calibrationImages ?? (await calibrationSample(readParquetRows(options.chips, { columns: ['chip_id', 'chip'] })))) : undefined;
+  const models = options.loaded ?? (await openModels(options.models, { ...options, calibrationImages }));
   const stage = options.progress instanceof Progress ? options.progress.stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
   stage?.setTotal(info.rows);
   const readCols = [...PREDICTION_KEY_COLUMNS.filter((c) => info.columns.includes(c)), 'chip'];
@@ -125,7 +134,7 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
     stage?.end('done', models.map((m) => `${m.name}: ${m.runner.backend}`).join(', '));
     return {
       file, rows: r.predictions, errors: r.errors, parts: r.parts, partsReused: r.partsReused, partMs: r.partMs, ms: performance.now() - t0,
-      models: models.map((m) => ({ name: m.name, backend: m.runner.backend, preprocessing: m.preprocessing })),
+      models: models.map((m) => ({ name: m.name, backend: m.runner.backend, preprocessing: m.preprocessing, ...(m.int8 ? { precision: m.precision, int8: m.int8 } : {}) })),
     };
   } catch (err) {
     stage?.end('failed');
