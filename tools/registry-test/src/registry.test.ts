@@ -103,6 +103,7 @@ describe('every package, published to a local Verdaccio and installed alone in a
     // the size a user pays for the CLI (issue 12's target: ≤ 500 MB of node_modules)
     const kb = Number(execFileSync('du', ['-sk', path.join(dir, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
     console.log(`a fresh install of ${pipeline.name}: ${(kb / 1024).toFixed(0)} MB of node_modules`);
+    expect(kb / 1024).toBeLessThanOrEqual(500);
     const withModel = !needs('../shared/models (oidstream run classifies with the real MobileNet)', haveShared('models/mobilenet_v1_0.75_224'));
     const out = path.join(dir, 'run-out');
     await exec('npx', ['oidstream', 'run', '--data', data, '--out', out, ...(withModel ? ['--model', `mobilenet=${model}`] : [])], dir, { OIDSTREAM_OFFLINE: '1' });
