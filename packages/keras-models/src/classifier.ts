@@ -52,6 +52,28 @@ export function checkModelName(name: string): string {
   return name;
 }
 
+/** A model given as `name=source` (`--model mobilenet=./models/mobilenet`): the name prefixes its columns. */
+export interface ModelSpec {
+  name: string;
+  source: string;
+}
+
+/** `name=source` values → specs; names are checked (they become column prefixes) and must be distinct. */
+export function parseModelSpecs(values: readonly string[]): ModelSpec[] {
+  const seen = new Set<string>();
+  return values.map((v) => {
+    const eq = v.indexOf('=');
+    const name = eq > 0 ? v.slice(0, eq) : '';
+    const source = eq > 0 ? v.slice(eq + 1) : '';
+    if (!NAME_RE.test(name) || source === '') {
+      throw new KerasModelsError('BAD_OPTION', `--model ${JSON.stringify(v)}: expected name=source, e.g. mobilenet=./models/mobilenet (name: letters, digits, _)`);
+    }
+    if (seen.has(name)) throw new KerasModelsError('BAD_OPTION', `--model ${name} given twice`);
+    seen.add(name);
+    return { name, source };
+  });
+}
+
 /** Load a model, pick its preprocessing and class index, and start it on a backend. */
 export async function openClassifier(options: OpenClassifierOptions): Promise<ClassifierModel> {
   if (typeof options !== 'object' || options === null) throw new KerasModelsError('BAD_OPTION', 'openClassifier needs { name, source }');

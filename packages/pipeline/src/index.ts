@@ -19,13 +19,11 @@ export { RunRecorder, readRunRecord } from './run-record.js';
 export type { RunRecord, StageRecord, StageStatus, ClassificationStatus } from './run-record.js';
 export { Ledger, argsKey } from './ledger.js';
 export type { LedgerEntry, LedgerFile } from './ledger.js';
-export { chooseModels, parseModelSpecs, HOSTED_MOBILENET_URL, ADD_MODEL_HINT } from './model-choice.js';
+export { chooseModels, HOSTED_MOBILENET_URL, ADD_MODEL_HINT } from './model-choice.js';
 export type { ModelSpec, ModelChoice } from './model-choice.js';
 export { PipelineError } from './errors.js';
 export type { PipelineErrorCode } from './errors.js';
 // The pieces of a sharded run that are pipeline's (the queue, workers, plan and merge are @oidstream/scale-out's)
-export { processShard, partColumns, processorFile } from './run/shard-processor.js';
-export type { ShardWorkOptions } from './run/shard-processor.js';
 export { runShard } from './shard-run.js';
 export type { ShardRunResult } from './shard-run.js';
 export { setupShardedRun } from './shard-setup.js';

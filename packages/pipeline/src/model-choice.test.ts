@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { chooseModels, parseModelSpecs } from './model-choice.js';
+import { parseModelSpecs } from '@oidstream/keras-models';
+import { chooseModels } from './model-choice.js';
 
 describe('model choice', () => {
   it('parses name=source and rejects bad names with a coded error', () => {

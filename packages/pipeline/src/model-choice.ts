@@ -1,39 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LOAD_MODEL_DEFAULTS, modelJsonUrl } from '@oidstream/keras-models';
-import { PipelineError } from './errors.js';
+import { LOAD_MODEL_DEFAULTS, modelJsonUrl, parseModelSpecs, type ModelSpec } from '@oidstream/keras-models';
 
 /** Keras MobileNet v1 1.0 in tfjs layers format, as hosted by the TensorFlow.js team. */
 export const HOSTED_MOBILENET_URL = 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_1.0_224/model.json';
 
 export const ADD_MODEL_HINT = 'To classify, add a model: oidstream run … --model mobilenet=<dir with model.json | https URL | .h5 file>';
 
-export interface ModelSpec {
-  name: string;
-  source: string;
-}
+export type { ModelSpec };
 
 export interface ModelChoice {
   models: ModelSpec[];
   /** set when classification cannot run */
   skipped?: { reason: string; hint: string };
-}
-
-/** `--model name=source` values → specs; names become column prefixes, so they are checked here. */
-export function parseModelSpecs(values: readonly string[]): ModelSpec[] {
-  const seen = new Set<string>();
-  return values.map((v) => {
-    const eq = v.indexOf('=');
-    const name = eq > 0 ? v.slice(0, eq) : '';
-    const source = eq > 0 ? v.slice(eq + 1) : '';
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || source === '') {
-      throw new PipelineError('BAD_OPTION', `--model ${JSON.stringify(v)}: expected name=source, e.g. mobilenet=./models/mobilenet (name: letters, digits, _)`);
-    }
-    if (seen.has(name)) throw new PipelineError('BAD_OPTION', `--model ${name} given twice`);
-    seen.add(name);
-    return { name, source };
-  });
 }
 
 /** True when an http(s) URL answers within the timeout. */

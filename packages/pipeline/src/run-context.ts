@@ -5,7 +5,7 @@ import { Ledger } from './ledger.js';
 import { fingerprintInputs } from './run/input-fingerprint.js';
 import { Progress, type ProgressSink, type StageProgress } from './progress.js';
 import { readRunRecord, RunRecorder, type StageStatus } from './run-record.js';
-import { RUN_FILES, runPath } from './run-files.js';
+import { RUN_FILES, runPath } from '@oidstream/report';
 
 /** What a stage body returns: its committed outputs (relative to OUT), counts for run.json, a note. */
 export interface StageOutcome {

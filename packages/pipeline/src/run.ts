@@ -9,12 +9,11 @@ import { chipsStage } from './stages/chips.js';
 import { classifyStage, openModels } from './stages/classify.js';
 import { chooseModels, type ModelChoice } from './model-choice.js';
 import { cliProgressSink, forwardTo, type ProgressSink } from './progress.js';
-import { writeReport } from './report.js';
 import { RunContext, type StageOutcome } from './run-context.js';
 import { PipelineError } from './errors.js';
 import { acquireOutputLock, readParquetRows, type OutputLock } from '@oidstream/parquet-io';
 import type { RunRecord } from './run-record.js';
-import { RUN_FILES, runPath } from './run-files.js';
+import { RUN_FILES, runPath } from '@oidstream/report';
 import { downloadImages, imageRefsFromBoxes } from '@oidstream/oid-download';
 import { packStage } from './stages/pack.js';
 import { selectStage, type SelectionOptions } from './stages/select.js';
@@ -211,7 +210,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     await run.recorder.finish('done');
     const t0 = performance.now();
     const reportStage = run.progress.stage('report', 'charts');
-    const report = await writeReport(out);
+    const report = await (await import('@oidstream/report')).writeReport(out); // vega loads only here
     reportStage.set(report.charts.length / 2); // an SVG and a PNG per chart
     reportStage.end('done');
     record.stages.push({ name: 'report', status: 'done', startedAt: new Date().toISOString(), ms: Math.round(performance.now() - t0), counts: { charts: report.charts.length / 2 } });

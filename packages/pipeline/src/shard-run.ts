@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkShardIndex, readPartMeta } from '@oidstream/scale-out';
 import type { ShardIndex, ShardResult } from '@oidstream/scale-out';
-import { processShard } from './run/shard-processor.js';
+import { processShard } from '@oidstream/scale-out';
 import { publishOnce, setupShardedRun } from './shard-setup.js';
 import type { ShardRunOptions } from './shard-setup.js';
 

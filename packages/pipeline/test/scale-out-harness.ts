@@ -8,7 +8,7 @@ import { readParquetRows } from '@oidstream/parquet-io';
 export const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = path.join(PKG, 'bin', 'oidstream.js');
 /** Workers fork the compiled processor, so these tests need the package built (CI builds on npm ci). */
-export const BUILT = existsSync(path.join(PKG, 'dist', 'run', 'shard-processor.js')) && existsSync(path.join(PKG, 'dist', 'commands', 'worker.js'));
+export const BUILT = existsSync(path.join(PKG, '..', 'scale-out', 'dist', 'shard-processor.js')) && existsSync(path.join(PKG, 'dist', 'commands', 'worker.js'));
 
 export interface CliResult {
   code: number | null;

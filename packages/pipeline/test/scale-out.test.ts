@@ -8,7 +8,7 @@ import { enqueueShards, findRedisServer, mergeParts, openQueue, planRun, runStat
 import type { LocalRedis } from '@oidstream/scale-out';
 import { makeShardFixture } from './scale-out-fixture.js';
 import type { Fixture } from './scale-out-fixture.js';
-import { processShard } from '../src/run/shard-processor.js';
+import { processShard } from '@oidstream/scale-out';
 import { BUILT, WorkerProc, byChipId, cli, readAll } from './scale-out-harness.js';
 
 const redisMissing = !findRedisServer();

@@ -12,7 +12,8 @@ export type ScaleOutErrorCode =
   | 'PLAN_MISMATCH' // a job of a replaced plan
   | 'PARTS_MISSING' // merge before every shard is done
   | 'PART_SCHEMA_MISMATCH' // parts with different columns
-  | 'SHARDS_FAILED'; // shards failed after all attempts
+  | 'SHARDS_FAILED' // shards failed after all attempts
+  | 'SHARD_INPUT_CORRUPT'; // a shard's image rows or files cannot be read: the shard fails, never a silent gap
 
 export class ScaleOutError extends Error {
   readonly code: ScaleOutErrorCode;

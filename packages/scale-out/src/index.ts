@@ -24,3 +24,6 @@ export { mergeParts, predictionColumns as partPredictionColumns } from './shard-
 export type { MergeOptions, MergeResult } from './shard-merge.js';
 export { runStatus, formatStatus } from './shard-status.js';
 export type { RunStatus, ShardStatusRow, ShardState } from './shard-status.js';
+// the one chips→classify pass per shard (part-processor), for workers and --shard
+export { processShard, partColumns, processorFile } from './shard-processor.js';
+export type { ShardWorkOptions } from './shard-processor.js';

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { BACKEND_ORDER, PREPROCESS_MODES, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models';
+import { BACKEND_ORDER, PREPROCESS_MODES, parseModelSpecs, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models';
 import { collect, parsePrecision, positiveInt } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
-import { parseModelSpecs } from '../model-choice.js';
 import { cliProgressSink, Progress } from '../progress.js';
 import { classifyStage } from '../stages/classify.js';
 

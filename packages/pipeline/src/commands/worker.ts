@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { QUEUE_DEFAULTS, resolveRedisUrl, runWorker, waitForRedis } from '@oidstream/scale-out';
+import { QUEUE_DEFAULTS, processorFile, resolveRedisUrl, runWorker, waitForRedis } from '@oidstream/scale-out';
 import type { WorkerEvent } from '@oidstream/scale-out';
 import { PipelineError } from '../errors.js';
-import { processorFile } from '../run/shard-processor.js';
 import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
 import type { RedisTimeoutFlags } from './redis-flags.js';
 
@@ -58,7 +57,7 @@ export function registerWorker(program: Command): void {
         if (!told) process.stderr.write(`oidstream worker: ${err.message}; waiting up to ${opts.waitForRedis / 1000} s\n`);
         told = true;
       }, timeouts);
-      const processor = processorFile();
+      const processor = processorFile(); // scale-out's shard processor: part-processor's one pass per shard
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);

@@ -117,7 +117,7 @@ describe('select stage and CLI: options, errors', () => {
       'train-annotations-machine-imagelabels.csv', 'validation-annotations-machine-imagelabels.csv',
     ]);
     // The report says that a limit was applied.
-    const { writeReport } = await import('../report.js');
+    const { writeReport } = await import('@oidstream/report');
     const report = await writeReport(out);
     const html = readFileSync(report.html, 'utf8');
     expect(html).toContain('A limit was applied: at most 2 images per class (seed 1)');

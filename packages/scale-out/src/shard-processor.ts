@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -6,28 +6,30 @@ import { fileURLToPath } from 'node:url';
 import { parquetImageSource, writeChipFile } from '@oidstream/chip-extract';
 import type { BoxRow, ChipRecord, ImageRow, ImageSource } from '@oidstream/chip-extract';
 import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
+
+// keras-models (an inference engine) is loaded only by shards that classify
 import { ParquetFileWriter, parquetColumns, readParquetRowsByKey, sniffImageFormat } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
-import { checkCurrentPlan, partErrorsPath, partMetaPath, partPath, sandboxedShardProcessor } from '@oidstream/scale-out';
-import type { ShardContext, ShardJob, ShardResult, ShardSegment, ShardTimings } from '@oidstream/scale-out';
-import { writeFileAtomic } from '../atomic-write.js';
-import { parseModelSpecs } from '../model-choice.js';
-import { PipelineError } from '../errors.js';
 import { processPart, type PartOutputs } from '@oidstream/part-processor';
 import { CHIP_COLUMNS } from '@oidstream/chip-extract';
-import { predictionColumnSpecs } from '@oidstream/keras-models';
+import writeFileAtomic from 'write-file-atomic';
+import { ScaleOutError } from './errors.js';
+import { checkCurrentPlan, partErrorsPath, partMetaPath, partPath } from './shard-files.js';
+import type { ShardJob, ShardResult, ShardTimings } from './shard-job.js';
+import type { ShardSegment } from './shard-plan.js';
+import { sandboxedShardProcessor, type ShardContext } from './shard-worker.js';
 
 /**
- * The per-shard work that scale-out's workers, `run --shard i/N` and tests run (scale-out's ShardProcessor contract:
- * `(job, ctx) => Promise<ShardResult>`). The module's default export is the same work for BullMQ's sandboxed
- * (forked) workers: `processorFile()` gives its compiled path.
+ * The per-shard work of workers and `run --shard i/N` (the ShardProcessor contract: `(job, ctx) => Promise<ShardResult>`):
+ * the shard's boxes and images through part-processor's one chips→classify pass. The module's default export is the
+ * same work for BullMQ's sandboxed (forked) workers: `processorFile()` gives its compiled path.
  */
 
 /** Part columns: every chips.parquet column, then each model's prediction columns (the keys are already there). */
 export async function partColumns(boxesPath: string, modelNames: readonly string[]): Promise<ColumnSpec[]> {
   const boxCols = await parquetColumns(boxesPath);
   const keys = new Set(['chip_id', 'ImageID', 'LabelName', 'DisplayName']);
-  const modelCols = modelNames.length ? predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name)) : [];
+  const modelCols = modelNames.length ? (await import('@oidstream/keras-models')).predictionColumnSpecs([...modelNames]).filter((c) => !keys.has(c.name)) : [];
   return [...boxCols, ...CHIP_COLUMNS, ...modelCols];
 }
 
@@ -67,7 +69,7 @@ function shardImageSource(job: ShardJob, timings: ShardTimings): ImageSource {
         }
         if (source.unreadable.size) {
           const [id, why] = source.unreadable.entries().next().value as [string, string];
-          throw new PipelineError('SHARD_INPUT_CORRUPT', `${seg.path}: ${source.unreadable.size} image row(s) unreadable (first ${id}: ${why})`);
+          throw new ScaleOutError('SHARD_INPUT_CORRUPT', `${seg.path}: ${source.unreadable.size} image row(s) unreadable (first ${id}: ${why})`);
         }
       }
     },
@@ -87,7 +89,7 @@ async function* folderImages(seg: ShardSegment, wanted: ReadonlySet<string>, tim
     try {
       bytes = await readFile(path.join(seg.path, seg.files![i]));
     } catch (err) {
-      throw new PipelineError('SHARD_INPUT_CORRUPT', `cannot read ${path.join(seg.path, seg.files![i])}: ${(err as Error).message}`, { cause: err });
+      throw new ScaleOutError('SHARD_INPUT_CORRUPT', `cannot read ${path.join(seg.path, seg.files![i])}: ${(err as Error).message}`, { cause: err });
     }
     timings.read += performance.now() - t;
     if (!sniffImageFormat(bytes)) continue;
@@ -109,7 +111,7 @@ export interface ShardWorkOptions {
 export async function processShard(job: ShardJob, options: ShardWorkOptions = {}): Promise<ShardResult> {
   const t0 = performance.now();
   const ms: ShardTimings = { models: 0, boxes: 0, read: 0, chips: 0, classify: 0, write: 0, total: 0 };
-  const specs = parseModelSpecs(job.models);
+  const specs = job.models.length ? (await import('@oidstream/keras-models')).parseModelSpecs(job.models) : [];
   const columns = await partColumns(job.boxes, specs.map((s) => s.name));
   let t = performance.now();
   const loaded = await Promise.all(specs.map((s) => model(s.name, s.source, job)));
@@ -142,6 +144,7 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
     chips = counts.chips;
     const errors = outputs.errorLines;
     t = performance.now();
+    await mkdir(path.dirname(partErrorsPath(job.out, job.shard.id)), { recursive: true });
     await writeFileAtomic(partErrorsPath(job.out, job.shard.id), errors.length ? errors.join('\n') + '\n' : '');
     await checkCurrentPlan(job);
     const { bytes } = writer.finish(); // temp file → part-<id>.parquet
@@ -160,6 +163,7 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
       attempt: options.attempt ?? 1,
       finishedAt: new Date().toISOString(),
     };
+    await mkdir(path.dirname(partMetaPath(job.out, job.shard.id)), { recursive: true });
     await writeFileAtomic(partMetaPath(job.out, job.shard.id), JSON.stringify(result, null, 2) + '\n');
     return result;
   } catch (err) {
@@ -202,7 +206,7 @@ export function processorFile(): string {
   for (const candidate of [path.join(here, 'shard-processor.js'), path.join(here, '..', '..', 'dist', 'run', 'shard-processor.js')]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error(`no compiled shard processor near ${here}: build the pipeline package first (npx nx run @oidstream/pipeline:build)`);
+  throw new Error(`no compiled shard processor near ${here}: build the scale-out package first (npx nx run @oidstream/scale-out:build)`);
 }
 
 export default sandboxedShardProcessor((job: ShardJob, ctx: ShardContext) => processShard(job, ctx));
