@@ -18,7 +18,7 @@ export class CsvHeader {
   /** Position of a column that must exist (`MISSING_COLUMN` otherwise). */
   require(name: string, file = 'CSV'): number {
     const i = this.indexOf(name);
-    if (i < 0) throw new OidJoinError('MISSING_COLUMN', `${file}: header has no ${name} column (header: ${this.names.join(',')})`);
+    if (i < 0) throw new OidJoinError('MISSING_COLUMN', `${file}: header has no ${name} column (header: ${clip(this.names.join(','))})`);
     return i;
   }
   /** Fields to an object keyed by header name (header-driven column mapping). */
@@ -36,4 +36,9 @@ export function readHeader(line: Buffer, file: string): CsvHeader {
   const rows = parse(text, { relax_column_count: true, relax_quotes: true }) as string[][];
   if (rows.length === 0 || rows[0].every((f) => f.trim() === '')) throw new OidJoinError('EMPTY_FILE', `${file}: empty header line`);
   return new CsvHeader(rows[0]);
+}
+
+/** At most ~200 characters of a line in a message: a 50 MB single-line file must not land on stderr whole. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

@@ -34,3 +34,13 @@ describe('cli', () => {
     expect(execFileSync(process.execPath, [path.join(pkg, 'bin/oidstream.js'), '--version'], { encoding: 'utf8' })).toBe(`${version}\n`);
   });
 });
+
+describe('cli error lines', () => {
+  it('a coded error whose message quotes a huge line prints one line of bounded length', () => {
+    const huge = 'x'.repeat(5_000_000);
+    const { line } = describeError(Object.assign(new Error(`bad.csv: header has no ImageID column (header: ${huge})\nsecond line`), { code: 'MISSING_COLUMN' }));
+    expect(line.length).toBeLessThan(600);
+    expect(line).not.toContain('\n');
+    expect(line).toMatch(/\[MISSING_COLUMN\]$/);
+  });
+});

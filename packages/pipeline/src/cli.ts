@@ -53,7 +53,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
  */
 export function describeError(err: unknown): { line: string; userError: boolean } {
   const code = err instanceof Error && !(err instanceof CommanderError) ? (err as Error & { code?: unknown }).code : undefined;
-  if (err instanceof Error && typeof code === 'string') return { line: `oidstream: ${err.message} [${code}]`, userError: true };
+  // one line, whatever a library put in the message (a bad input line is quoted, never echoed whole)
+  const message = err instanceof Error ? err.message.replace(/\s*\n\s*/g, ' ') : '';
+  if (err instanceof Error && typeof code === 'string') return { line: `oidstream: ${message.length > 500 ? `${message.slice(0, 500)}…` : message} [${code}]`, userError: true };
   return { line: err instanceof Error ? (err.stack ?? err.message) : String(err), userError: false };
 }
 
