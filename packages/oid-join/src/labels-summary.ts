@@ -44,7 +44,8 @@ export interface LabelsSummary {
   limit: { maxPerClass: number; seed: number; limitedClasses: number } | null;
   filters: { excludeGroupOf: boolean; excludeDepiction: boolean; excludeOccluded: boolean; excludeTruncated: boolean; excludeInside: boolean; minBoxSize: number };
   classes: ClassSummary[];
-  totals: { selectedImages: number; boxes: number; boxesFilteredOut: number; imagesWithBoxes: number };
+  /** duplicateBoxes: box rows identical to one kept before (dropped: they would give the same chip twice). */
+  totals: { selectedImages: number; boxes: number; boxesFilteredOut: number; duplicateBoxes: number; imagesWithBoxes: number };
   files: { metadata: string; labels: string[]; boxes: string[] };
   scan: { labels: ScanStats; boxes: ScanStats; seconds: number };
   badRows: { count: number; first: BadRow[] };

@@ -138,6 +138,19 @@ describe('selectBoxes: bad rows, options and data-dir errors', () => {
     expect(boxes.length).toBeGreaterThan(0);
   });
 
+  it('drops a box row that repeats one already selected, and counts it', async () => {
+    const dup = path.join(work, 'gen-dup');
+    await generateOid({ out: dup, images: 30, jpeg: false, seed: 3 });
+    const before = await collect({ data: dup });
+    expect(before.selection.summary!.totals.duplicateBoxes).toBe(0);
+    const boxes = path.join(dup, 'annotations/train-annotations-bbox.csv');
+    const tigerLine = readFileSync(boxes, 'utf8').split('\n').find((l) => l.includes('/m/07dm6'))!;
+    appendFileSync(boxes, `${tigerLine}\n${tigerLine}\n`);
+    const after = await collect({ data: dup });
+    expect(after.boxes.length).toBe(before.boxes.length);
+    expect(after.selection.summary!.totals.duplicateBoxes).toBe(2);
+  });
+
   it('rejects bad options (before any read) and bad data dirs with coded errors', async () => {
     expect(() => selectBoxes({ data, minConfidence: 2 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));
     expect(() => selectBoxes({ data, minBoxSize: -1 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));

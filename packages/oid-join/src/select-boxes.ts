@@ -96,7 +96,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     // Not worth a thread for small files (unless asked for explicitly).
     const big = files.boxes.reduce((sum, f) => sum + statSync(f).size, 0) >= PREFETCH_MIN_BYTES;
     const pool = scan.prefilter && scan.parser === 'auto' && (o.prefetchBoxes ?? big) ? new ScanPool(1) : undefined;
-    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>() };
+    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>(), seen: new Set<string>(), duplicates: 0 };
     let labels: LabelPass;
     try {
       const prefetch = pool ? new BoxPrefetch(pool, files.boxes, scan.mids) : undefined;
@@ -114,6 +114,13 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
         });
         for await (const rows of batches) {
           for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
+            // the same box twice would give the same chip twice: dropped and counted (memory: one key per selected box)
+            const key = `${box.ImageID}\t${box.LabelName}\t${box.Source}\t${box.XMin}\t${box.XMax}\t${box.YMin}\t${box.YMax}\t${box.IsOccluded}${box.IsTruncated}${box.IsGroupOf}${box.IsDepiction}${box.IsInside}`;
+            if (boxes.seen.has(key)) {
+              boxes.duplicates++;
+              continue;
+            }
+            boxes.seen.add(key);
             boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
             boxes.total++;
             if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
@@ -141,7 +148,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       classes: classSummaries(classes, labels.tally, sources, (mid) => ({
         selectedImages: labels.imagesOf(mid), limited: labels.sample?.limited(mid) ?? false, boxes: boxes.perClass.get(mid) ?? 0,
       })),
-      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, imagesWithBoxes: boxes.images.size },
+      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, duplicateBoxes: boxes.duplicates, imagesWithBoxes: boxes.images.size },
       files: { metadata: files.metadata, labels: files.labels.flatMap((l) => l.files), boxes: files.boxes },
       scan: { labels: labels.stats, boxes: boxes.stats, seconds: (performance.now() - started) / 1000 },
       badRows: { count: badCount, first: bad },

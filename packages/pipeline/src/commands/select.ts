@@ -48,6 +48,8 @@ export function registerSelect(program: Command): void {
     stages.labels?.stage.end();
     stages.boxes?.stage.end();
     if (badShown > 10) process.stderr.write(`oidstream select: ${badShown} bad rows in all (first 20 in labels-summary.json)\n`);
+    const dups = result.summary.totals.duplicateBoxes;
+    if (dups) process.stderr.write(`oidstream select: ${dups} duplicate box rows dropped (each the same as a box kept before)\n`);
     const c = result.counts;
     const limit = result.summary.limit;
     process.stderr.write(

@@ -24,7 +24,7 @@ export interface RunStageContext {
 }
 
 /** 1–2. classes (names resolved before any scan, so a typo fails fast), then select → boxes.parquet, labels-summary.json. */
-export async function selectStages({ run, o, layout, out }: RunStageContext): Promise<void> {
+export async function selectStages({ run, o, layout, out, warn }: RunStageContext): Promise<void> {
   // 1. classes: resolve the names now, so a typo fails before any scan.
   await run.stage('classes', 'classes', async (progress) => {
     const { catalog, hierarchy } = loadMetadata(layout.metadata);
@@ -41,7 +41,9 @@ export async function selectStages({ run, o, layout, out }: RunStageContext): Pr
       maxPerClass: o.maxPerClass, seed: o.seed, splits: o.splits, labels: o.labels,
     });
     progress.set(r.boxes);
-    return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes } };
+    const dups = r.summary.totals.duplicateBoxes;
+    if (dups) warn(`select: ${dups} duplicate box rows dropped (each the same as a box kept before)`);
+    return { outputs: [RUN_FILES.boxes, RUN_FILES.labelsSummary], counts: { images: r.images, boxes: r.boxes, duplicateBoxes: dups } };
   }, undefined, [layout.metadata, layout.annotations]);
   run.noteCounts(select.counts);
 
