@@ -10,7 +10,8 @@ export type ParquetIoErrorCode =
   | 'READ_FAILED'
   | 'NO_IMAGES_DIR'
   | 'BAD_ROTATION_CSV'
-  | 'LOCKED'; // another live process writes the same output
+  | 'LOCKED' // another live process writes the same output
+  | 'OUT_NOT_WRITABLE'; // the output path cannot take the file (a directory, no permission)
 
 export class ParquetIoError extends Error {
   readonly code: ParquetIoErrorCode;

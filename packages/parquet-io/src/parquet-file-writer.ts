@@ -152,7 +152,13 @@ export class ParquetFileWriter {
     this.flushGroup();
     this.writer.finish();
     this.state = 'finished';
-    renameSync(this.tempPath, this.path);
+    try {
+      renameSync(this.tempPath, this.path);
+    } catch (err) {
+      rmSync(this.tempPath, { force: true }); // e.g. the path is a directory: say so, leave nothing behind
+      const why = (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+      throw new ParquetIoError('OUT_NOT_WRITABLE', `cannot write ${this.path}: ${why}`, { cause: err });
+    }
     return { rows: this.totalRows, bytes: this.sink.written };
   }
 

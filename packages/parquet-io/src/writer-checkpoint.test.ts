@@ -1,5 +1,5 @@
-import { mkdtempSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ParquetFileWriter, parquetInfo, readParquetRows, type ColumnSpec, type WriterCheckpoint } from './index.js';
@@ -46,5 +46,15 @@ describe('ParquetFileWriter checkpoint / resume', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pq-ckpt-'));
     const ckpt: WriterCheckpoint = { tempPath: path.join(dir, 'nope.tmp'), bytes: 4, rows: 0, state: { row_groups: [], num_rows: { $bigint: '0' }, pendingIndexes: [] } };
     expect(() => ParquetFileWriter.resume(path.join(dir, 'x.parquet'), columns, ckpt)).toThrow(expect.objectContaining({ code: 'WRITER_CLOSED' }));
+  });
+});
+
+describe('ParquetFileWriter finishing onto a directory', () => {
+  it('is OUT_NOT_WRITABLE and leaves no temp file behind', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pq-dir-'));
+    const w = ParquetFileWriter.open(dir, columns);
+    w.write(row(1));
+    expect(() => w.finish()).toThrow(expect.objectContaining({ code: 'OUT_NOT_WRITABLE' }));
+    expect(readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`))).toEqual([]);
   });
 });
