@@ -24,6 +24,11 @@ export function chipsColumns(boxColumns: readonly ColumnSpec[], source = 'the bo
   for (const c of BOX_KEYS) {
     if (!boxColumns.some((b) => b.name === c)) throw new ChipExtractError('BAD_OPTIONS', `${source} has no ${c} column: is it a boxes.parquet from \`oidstream select\`?`);
   }
+  // a column of the wrong type would fail once per box: refuse the file once instead
+  for (const c of boxColumns) {
+    const want = c.name === 'ImageID' ? ['STRING'] : BOX_KEYS.includes(c.name) ? ['DOUBLE', 'FLOAT'] : undefined;
+    if (want && !want.includes(c.type)) throw new ChipExtractError('BAD_OPTIONS', `${source}: column ${c.name} is ${c.type}, expected ${want.join(' or ')}`);
+  }
   const clash = boxColumns.find((b) => CHIP_COLUMNS.some((c) => c.name === b.name));
   if (clash) throw new ChipExtractError('BAD_OPTIONS', `${source} already has a ${clash.name} column`);
   return [...boxColumns, ...CHIP_COLUMNS];

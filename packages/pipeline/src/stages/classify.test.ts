@@ -58,6 +58,13 @@ describe('oidstream classify: bad input is one coded line', () => {
     const r2 = await cli(['classify', '--chips', noChip, '--model', 'm=dir', '--out', root]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/no chip_id column.*\[BAD_OPTION\]/);
+    // a chip column of the wrong type fails once (not once per chip), before any model loads
+    const stringChips = path.join(root, 'string-chips.parquet');
+    await writeParquet(stringChips, [{ name: 'chip_id', type: 'STRING' }, { name: 'chip', type: 'STRING' }], [{ chip_id: 'a_0', chip: 'not bytes' }, { chip_id: 'b_0', chip: 'x' }]);
+    const r3 = await cli(['classify', '--chips', stringChips, '--model', 'm=dir', '--out', root]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r3.stderr).toMatch(/column chip is STRING, expected BYTE_ARRAY.*\[BAD_OPTION\]/);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   type Int8Report,
   type Precision,
 } from '@oidstream/keras-models';
-import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
+import { parquetColumns, parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
@@ -106,6 +106,9 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
       throw new PipelineError('BAD_OPTION', `${options.chips} has no ${col} column: is it a chips.parquet from \`oidstream chips\`?`);
     }
   }
+  // a chip column of another type would fail once per chip: refuse the file once
+  const chipType = (await parquetColumns(options.chips)).find((c) => c.name === 'chip')?.type;
+  if (chipType !== 'BYTE_ARRAY') throw new PipelineError('BAD_OPTION', `${options.chips}: column chip is ${chipType}, expected BYTE_ARRAY (JPEG bytes)`);
   const calibrationImages = options.precision === 'int8' && !options.loaded ? (options.calibrationImages ?? (await calibrationSample(readParquetRows(options.chips, { columns: ['chip_id', 'chip'] })))) : undefined;
   const models = options.loaded ?? (await openModels(options.models, { ...options, calibrationImages }));
   const stage = options.progress instanceof Progress ? options.progress.stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
