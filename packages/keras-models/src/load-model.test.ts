@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,16 @@ describe('loadKerasModel from a directory', () => {
     expect(await codeOf(loadKerasModel(esc))).toBe('SHARD_PATH_ESCAPE');
     const abs = await variant('absolute', (j) => (j.weightsManifest[0].paths = [path.join(root, 'outside.bin')]));
     expect(await codeOf(loadKerasModel(abs))).toBe('SHARD_PATH_ESCAPE');
+    // a shard that is a symlink to a file outside the directory is refused too; one that stays inside loads
+    const linked = await variant('symlink-out', () => {});
+    const shard = path.join(linked, 'group1-shard1of3');
+    await rename(shard, path.join(root, 'moved-shard'));
+    await symlink(path.join(root, 'moved-shard'), shard);
+    expect(await codeOf(loadKerasModel(linked))).toBe('SHARD_PATH_ESCAPE');
+    const inside = await variant('symlink-in', () => {});
+    await rename(path.join(inside, 'group1-shard1of3'), path.join(inside, 'kept'));
+    await symlink('kept', path.join(inside, 'group1-shard1of3'));
+    expect((await loadKerasModel(inside)).numClasses).toBe(TINY_CLASSES);
   });
 
   it('refuses shards whose size does not match the manifest', async () => {

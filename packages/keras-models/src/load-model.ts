@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type * as tf from './tfjs.js';
@@ -72,6 +72,7 @@ export async function loadModelDir(source: string): Promise<LoadedKerasModel> {
     throw new KerasModelsError('MODEL_NOT_FOUND', `no model.json in ${source}`);
   });
   const manifest = parseManifestText(text, jsonPath);
+  const realDir = await realpath(dir).catch(() => dir);
   const groupData = await Promise.all(
     manifest.groups.map(async (g) => {
       const parts = await Promise.all(
@@ -80,6 +81,12 @@ export async function loadModelDir(source: string): Promise<LoadedKerasModel> {
           const rel = path.relative(dir, file);
           if (rel.startsWith('..') || path.isAbsolute(rel)) {
             throw new KerasModelsError('SHARD_PATH_ESCAPE', `shard path ${JSON.stringify(p)} escapes the model directory`);
+          }
+          // a symlink may point anywhere: the file it resolves to must be inside the model directory too
+          const real = await realpath(file).catch(() => file);
+          const realRel = path.relative(realDir, real);
+          if (realRel.startsWith('..') || path.isAbsolute(realRel)) {
+            throw new KerasModelsError('SHARD_PATH_ESCAPE', `shard ${JSON.stringify(p)} is a link to ${real}, outside the model directory`);
           }
           return readFile(file).catch((err: NodeJS.ErrnoException) => {
             throw new KerasModelsError('SHARD_MISSING', `weight shard ${p} listed in ${jsonPath} cannot be read (${err.code ?? err.message})`);
