@@ -130,7 +130,8 @@ describe('http downloads have limits of their own', () => {
     const cacheDir = path.join(root, 'cache');
     const { err, ms } = await timed(cacheModelFromUrl(`${base}/model-stall/model.json`, { cacheDir, http: { connectTimeoutMs: 300 } }));
     expect(err.code).toBe('FETCH_TIMEOUT');
-    expect(err.message).toContain(`${base}/model-stall/group1-shard1of2: no response within 0.3 s`);
+    // both shards stall and are fetched at once: either may be the one named
+    expect(err.message).toMatch(/\/model-stall\/group1-shard[12]of2: no response within 0\.3 s/);
     expect(ms).toBeLessThan(3000);
     expect(await readdir(cacheDir)).toEqual([]); // the temp dir is gone
     const silentModel = await timed(cacheModelFromUrl(`${silentUrl}/m/`, { cacheDir, http: { connectTimeoutMs: 200 } }));

@@ -4,8 +4,8 @@ import type { ChipRecord } from '@oidstream/chip-extract';
 
 /** Where the processor puts what it makes (StageOutputs for run and chips; a shard's part file for workers). */
 export interface PartOutputs {
-  chips?: { write(row: Row): void };
-  predictions?: { write(row: Row): void };
+  chips?: { write(row: Row): void } | undefined;
+  predictions?: { write(row: Row): void } | undefined;
   errors: { write(record: { stage: string } & Row): void };
   writeChipFile(chip: ChipRecord): Promise<void>;
 }
@@ -14,14 +14,14 @@ export interface PartOutputs {
 export interface PartWork {
   boxes: AsyncIterable<BoxRow> | Iterable<BoxRow>;
   images: ImageSource;
-  chip?: ChipOptions;
+  chip?: ChipOptions | undefined;
   /** Models to run on every chip (none: chips only). */
-  models?: readonly ClassifierModel[];
-  classify?: Omit<ClassifyOptions, 'models'>;
+  models?: readonly ClassifierModel[] | undefined;
+  classify?: Omit<ClassifyOptions, 'models'> | undefined;
   /** keras (default): model inputs from the chip JPEG, as Keras `load_img`; fast: from the decoded image. */
-  resize?: 'fast' | 'keras';
+  resize?: 'fast' | 'keras' | undefined;
   /** Called once per box handled (chip or error). */
-  onBox?: () => void;
+  onBox?: (() => void) | undefined;
 }
 
 export interface PartCounts {

@@ -3,7 +3,7 @@ import { StageOutputs, type StageOutputsCheckpoint, type StageOutputsSpec } from
 
 /** A partitioned stage under way: parts done, their times, and the durable state of its outputs after them. */
 export interface StageCheckpoint {
-  key?: string;
+  key?: string | undefined;
   partsDone: number;
   partMs: number[];
   counts: Record<string, number>;
@@ -21,10 +21,10 @@ export interface RunInPartsOptions<P> {
   outputs: StageOutputsSpec;
   process(part: P, outputs: StageOutputs): Promise<PartCounts>;
   /** With a store, the outputs are checkpointed after every part and a rerun goes on after the last one. */
-  ledger?: CheckpointStore;
+  ledger?: CheckpointStore | undefined;
   stage: string;
   /** A checkpoint is reused only when made with the same key (classify: the models). */
-  key?: string;
+  key?: string | undefined;
   /** Called for parts a resumed run skips, with their box count unknown: the caller moves its progress. */
   onSkipped?(part: P): void;
   onWarning?(message: string): void;

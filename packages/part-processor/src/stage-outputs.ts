@@ -8,16 +8,16 @@ import { ErrorLines, type ErrorLinesCheckpoint } from './error-lines.js';
 export interface StageOutputsSpec {
   /** Output folder: files are named for DESIGN.md (chips.parquet, predictions.parquet, errors.jsonl, chips/). */
   out: string;
-  chips?: { file: string; columns: readonly ColumnSpec[] };
-  predictions?: { file: string; columns: readonly ColumnSpec[] };
+  chips?: { file: string; columns: readonly ColumnSpec[] } | undefined;
+  predictions?: { file: string; columns: readonly ColumnSpec[] } | undefined;
   errors: { file: string; stages: readonly string[] };
   /** Also write one JPEG per chip under `out` (chip_path). */
-  chipFiles?: boolean;
+  chipFiles?: boolean | undefined;
 }
 
 export interface StageOutputsCheckpoint {
-  chips?: WriterCheckpoint;
-  predictions?: WriterCheckpoint;
+  chips?: WriterCheckpoint | undefined;
+  predictions?: WriterCheckpoint | undefined;
   errors: ErrorLinesCheckpoint;
 }
 
@@ -63,7 +63,7 @@ export class StageOutputs {
   }
 
   /** Rename every output into place. */
-  async commit(): Promise<{ chips?: number; predictions?: number; errors: number }> {
+  async commit(): Promise<{ chips?: number | undefined; predictions?: number | undefined; errors: number }> {
     const chips = this.chips?.finish().rows;
     const predictions = this.predictions?.finish().rows;
     await this.errors.commit();
