@@ -52,15 +52,8 @@ interface DownloadPlan {
   log: DownloadErrorLog;
 }
 
-interface FetchStats {
-  done: number;
-  failed: number;
-  missing: number;
-  retries: number;
-  bytes: number;
-  inFlight: number;
-  byReason: Record<string, number>;
-}
+/** The counters of a fetch, as the progress events report them, plus failures by reason. */
+type FetchStats = Pick<DownloadProgressEvent, 'done' | 'failed' | 'missing' | 'retries' | 'bytes' | 'inFlight'> & { byReason: Record<string, number> };
 
 /**
  * Fetch images into `out` (images.parquet): bounded concurrency, retries with backoff + jitter, per-request timeout,

@@ -106,6 +106,15 @@ export function forwardTo(into: StageProgress): Progress {
   }, { intervalMs: 0 });
 }
 
+/**
+ * The stage a step reports to: a new stage of a command's Progress, or the StageProgress a run already opened for it.
+ */
+export function stageOf(progress: Progress | StageProgress | undefined, name: string, unit: string, total?: number): StageProgress | undefined {
+  if (progress instanceof Progress) return progress.stage(name, unit, total);
+  if (total !== undefined) progress?.setTotal(total);
+  return progress;
+}
+
 /** Passes an async iterable through, counting items (or `weigh(item)` units) on the stage's progress. */
 export async function* counted<T>(source: AsyncIterable<T>, progress: StageProgress, weigh: (item: T) => number = () => 1): AsyncGenerator<T> {
   for await (const item of source) {

@@ -3,7 +3,7 @@ import { CHIPS_FILE, chipsColumns, parquetImageSource, resolveChipOptions, type 
 import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
 import { parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
 import type { Ledger } from '../ledger.js';
-import { Progress, type StageProgress } from '../progress.js';
+import { stageOf, type Progress, type StageProgress } from '../progress.js';
 import { processPart } from '@oidstream/part-processor';
 import { planChipParts } from '@oidstream/part-processor';
 import { runInParts } from '@oidstream/part-processor';
@@ -64,8 +64,7 @@ export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult
   const boxesPath = typeof o.boxes === 'string' ? o.boxes : undefined;
   const columns = chipsColumns(boxesPath ? await parquetColumns(boxesPath) : (o.boxes as { columns: ColumnSpec[] }).columns, boxesPath);
   const total = boxesPath ? (await parquetInfo(boxesPath)).rows : undefined;
-  const stage = o.progress instanceof Progress ? o.progress.stage('chips', 'boxes', total) : (o.progress as StageProgress | undefined);
-  if (total !== undefined) stage?.setTotal(total);
+  const stage = stageOf(o.progress, 'chips', 'boxes', total);
   const models = o.models ?? [];
   const images = parquetImageSource(o.images);
   const parts = boxesPath && o.ledger ? await planChipParts(boxesPath, o.rowsPerPart ?? 5000) : [{ rowStart: 0, rowEnd: total ?? Infinity }];

@@ -17,7 +17,7 @@ import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
 import { planParts } from '@oidstream/part-processor';
-import { Progress, type StageProgress } from '../progress.js';
+import { stageOf, type Progress, type StageProgress } from '../progress.js';
 import { classifyChipRows } from '@oidstream/part-processor';
 import { runInParts } from '@oidstream/part-processor';
 
@@ -111,8 +111,7 @@ export async function classifyStage(options: ClassifyStageOptions): Promise<Clas
   if (chipType !== 'BYTE_ARRAY') throw new PipelineError('BAD_OPTION', `${options.chips}: column chip is ${chipType}, expected BYTE_ARRAY (JPEG bytes)`);
   const calibrationImages = options.precision === 'int8' && !options.loaded ? (options.calibrationImages ?? (await calibrationSample(readParquetRows(options.chips, { columns: ['chip_id', 'chip'] })))) : undefined;
   const models = options.loaded ?? (await openModels(options.models, { ...options, calibrationImages }));
-  const stage = options.progress instanceof Progress ? options.progress.stage('classify', 'chips', info.rows) : (options.progress as StageProgress | undefined);
-  stage?.setTotal(info.rows);
+  const stage = stageOf(options.progress, 'classify', 'chips', info.rows);
   const readCols = [...PREDICTION_KEY_COLUMNS.filter((c) => info.columns.includes(c)), 'chip'];
   const file = path.join(options.out, PREDICTIONS_FILE);
   try {
