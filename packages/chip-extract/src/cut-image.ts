@@ -1,3 +1,4 @@
+import { imageSize } from 'image-size';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { boxToRegion } from './box-region.js';
 import { chipRelativePath } from './chip-path.js';
@@ -26,6 +27,34 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Upright (EXIF-applied) size of an image, and whether EXIF turns it. */
+export interface ImageHeader {
+  width: number;
+  height: number;
+  upright: boolean;
+}
+
+/**
+ * The image's size from its header: JPEG headers are read in JS (a sharp call costs ~1 ms of thread hand-offs and
+ * main-thread work, as much as a small chip's encode); other formats ask libvips. Throws when it has no size.
+ */
+export async function readImageHeader(bytes: Uint8Array, maxPixels: number): Promise<ImageHeader> {
+  let size: ReturnType<typeof imageSize> | undefined;
+  try {
+    size = imageSize(bytes);
+  } catch {
+    // not a format image-size reads: libvips says
+  }
+  if (size?.type === 'jpg' && size.width && size.height) {
+    const orientation = size.orientation ?? 1;
+    const turned = orientation >= 5 && orientation <= 8;
+    return { width: turned ? size.height : size.width, height: turned ? size.width : size.height, upright: orientation === 1 };
+  }
+  const meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  if (!meta.autoOrient.width || !meta.autoOrient.height) throw new Error('image has no size');
+  return { width: meta.autoOrient.width, height: meta.autoOrient.height, upright: (meta.orientation ?? 1) === 1 };
 }
 
 /** OID Rotation (degrees counter-clockwise: 0/90/180/270; null/NaN = unknown = 0) → sharp's clockwise angle; undefined when invalid. */
@@ -61,7 +90,7 @@ export async function cutImage(
   if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, angle, o);
   // bound memory: ~3 bytes per pixel stay decoded while the boxes are cut
   try {
-    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata();
+    const { width, height } = await readImageHeader(bytes, o.maxPixels);
     if (width * height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, angle, o);
   } catch {
     // undecodable: decodeImage below reports it
@@ -92,17 +121,16 @@ export async function cutImage(
  * for not holding the whole decoded image (options.rawDecodeMaxPixels).
  */
 async function cutDirect(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], angle: number, o: ResolvedChipOptions): Promise<ChipResult[]> {
-  let width: number;
-  let height: number;
+  let header: ImageHeader;
   try {
-    const meta = await sharp(bytes, { limitInputPixels: o.maxPixels }).metadata();
-    width = meta.autoOrient.width;
-    height = meta.autoOrient.height;
-    if (!width || !height) throw new Error('image has no size');
+    header = await readImageHeader(bytes, o.maxPixels);
   } catch (err) {
     const reason = `cannot decode image: ${(err as Error).message.split('\n')[0]}`;
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', reason));
   }
+  // sequential: the decoder stops below the box and never holds the whole image (EXIF and OID turns need random access)
+  const { width, height } = header;
+  const sequentialRead = header.upright && angle === 0;
   const out: ChipResult[] = [];
   for (const { box, n } of boxes) {
     const r = boxToRegion(box, width, height, o);
@@ -110,7 +138,7 @@ async function cutDirect(imageId: string, bytes: Uint8Array, boxes: readonly Ind
       out.push(fail(box, imageId, n, r.code, r.reason));
       continue;
     }
-    const p = sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: o.maxPixels })
+    const p = sharp(bytes, { autoOrient: true, failOn: 'warning', limitInputPixels: o.maxPixels, sequentialRead })
       .extract(r.region)
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb');
@@ -137,15 +165,17 @@ async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number
 async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipRecord> {
   let p = pipeline;
   if (angle) p = p.rotate(angle);
-  // the upright chip pixels once; the JPEG and every model input are made from them (same bytes with or without models)
-  const { data: px, info: pi } = await p.raw().toBuffer({ resolveWithObject: true });
-  const raw = { raw: { width: pi.width, height: pi.height, channels: pi.channels } } as const;
-  let jpeg = sharp(px, raw);
-  if (o.maxSide > 0) jpeg = jpeg.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-  const [{ data, info }, pixels] = await Promise.all([
-    jpeg.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true }),
-    modelInputs(px, raw, o.modelInputs),
-  ]);
+  let pixels: Record<string, Uint8Array> | undefined;
+  if (o.modelInputs.length) {
+    // the upright chip pixels once; the JPEG and every model input are made from them (same JPEG as without)
+    const { data: px, info: pi } = await p.raw().toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: pi.width, height: pi.height, channels: pi.channels } } as const;
+    p = sharp(px, raw);
+    pixels = await modelInputs(px, raw, o.modelInputs);
+  }
+  // otherwise one sharp pipeline per chip: decode, cut, turn and encode (each pipeline costs ~1 ms of thread hand-offs)
+  if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
+  const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
   const chip: ChipRecord = {
     kind: 'chip',
     box,
@@ -160,8 +190,7 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
 }
 
 /** The chip stretched to each model input size (as Keras `load_img(target_size)`, nearest), RGB. */
-async function modelInputs(px: Buffer, raw: SharpOptions, sizes: ResolvedChipOptions['modelInputs']): Promise<Record<string, Uint8Array> | undefined> {
-  if (!sizes.length) return undefined;
+async function modelInputs(px: Buffer, raw: SharpOptions, sizes: ResolvedChipOptions['modelInputs']): Promise<Record<string, Uint8Array>> {
   const out: Record<string, Uint8Array> = {};
   await Promise.all(
     sizes.map(async ([h, w]) => {
