@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { LoadedKerasModel, ModelRunner, RunnerOptions } from './backend.js';
 import { KerasModelsError } from './errors.js';
 import { compileKerasToOnnx, type CompiledOnnxModel, type OnnxCompileOptions } from './onnx-compile.js';
+import { OnnxSessionWorker } from './onnx-session-worker.js';
 
 export interface OnnxRunnerOptions extends RunnerOptions {
   /** ONNX Runtime graph optimisation level. Default 'all'. */
@@ -24,7 +25,6 @@ function loadOrt(): Promise<Ort> {
 
 /** An ONNX Runtime session over an already-compiled model (what createOnnxRunner uses; also handy for benchmarks). */
 export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, options: OnnxRunnerOptions = {}): Promise<ModelRunner> {
-  const ort = await loadOrt();
   const threads = options.threads ?? os.availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new KerasModelsError('BAD_OPTION', `threads must be a positive integer, got ${threads}`);
   const [, h, w, c] = compiled.inputShape;
@@ -35,19 +35,16 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
   if (compiled.outputShape.length !== 2 || numClasses === null) {
     throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX runner needs a [batch, classes] output, model has ${JSON.stringify(compiled.outputShape)}`);
   }
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    // The default thread pool was slower than one thread on this hardware: always set intra-op threads explicitly.
-    session = await ort.InferenceSession.create(compiled.bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    });
-  } catch (err) {
-    throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX Runtime rejected the compiled model: ${(err as Error).message}`, { cause: err });
-  }
+  await loadOrt(); // BACKEND_UNAVAILABLE here, before a worker starts
+  // The default thread pool was slower than one thread on this hardware: always set intra-op threads explicitly.
+  const sessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+  };
+  const session = await OnnxSessionWorker.start({ model: compiled.bytes, sessionOptions, inputName: compiled.inputName, outputName: compiled.outputName });
   const perImage = h * w * c;
   // One run at a time: each run already uses all intra-op threads, so queueing costs nothing and bounds memory.
   let queue: Promise<unknown> = Promise.resolve();
@@ -61,12 +58,7 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
       if (!Number.isInteger(n) || n < 1 || batch.length !== n * perImage) {
         return Promise.reject(new KerasModelsError('BAD_INPUT', `batch has ${batch.length} floats, expected ${n}×${h}×${w}×${c}`));
       }
-      const run = queue.then(async () => {
-        const feeds = { [compiled.inputName]: new ort.Tensor('float32', batch, [n, h, w, c]) };
-        const out = await session.run(feeds);
-        const t = out[compiled.outputName];
-        return Float32Array.from(t.data as Float32Array);
-      });
+      const run = queue.then(() => session.run(batch, [n, h, w, c]));
       queue = run.catch(() => undefined);
       return run;
     },
@@ -74,7 +66,7 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
       if (disposed) return;
       disposed = true;
       await queue;
-      await session.release();
+      await session.close();
     },
   };
 }
