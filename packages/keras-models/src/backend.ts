@@ -65,6 +65,11 @@ export interface RunnerOptions {
   threads?: number;
   /** Called with one-line notes (e.g. why a backend was skipped). */
   onWarning?: (message: string) => void;
+  /**
+   * onnx: where the session runs. 'worker' (default): its own thread, so the caller's event loop (decodes, reads,
+   * writes) goes on during a batch. 'caller': this thread, blocked per batch (a bare inference loop has nothing else to do).
+   */
+  sessionThread?: 'worker' | 'caller';
 }
 
 /**

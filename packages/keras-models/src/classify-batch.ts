@@ -4,7 +4,7 @@ import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
 import { decodeTopK, type Prediction } from './imagenet.js';
 import { CLASSIFY_ERROR_COLUMN } from './predictions-schema.js';
-import { decodeResizeMany, preprocessPixels, type DecodeOptions } from './preprocess.js';
+import { decodeForSizes, preprocessResized, type DecodeOptions, type RgbImage } from './preprocess.js';
 
 export interface ClassifyOptions extends DecodeOptions {
   models: ClassifierModel[];
@@ -71,7 +71,7 @@ export function resolveClassifyOptions(options: ClassifyOptions): ResolvedClassi
 }
 
 /** A record's model inputs (one per size), or why it has none. */
-type Inputs = { pixels: Uint8Array[]; error?: undefined } | { error: string };
+type Inputs = { pixels: RgbImage[]; error?: undefined } | { error: string };
 
 /** Pre-resized pixels of a record for each size (undefined where absent). A malformed entry is a caller bug: thrown. */
 function givenPixels(record: Row, index: number, sizes: readonly Size[], field: string): (Uint8Array | undefined)[] {
@@ -100,19 +100,20 @@ function noImageReason(bytes: unknown, field: string): string | undefined {
 async function recordInputs(record: Row, index: number, sizes: readonly Size[], o: ResolvedClassifyOptions): Promise<Inputs> {
   const pixels = givenPixels(record, index, sizes, o.pixelsField);
   const missing = sizes.filter((_, k) => pixels[k] === undefined);
-  if (missing.length === 0) return { pixels: pixels as Uint8Array[] };
+  const given = (k: number): RgbImage => ({ data: pixels[k]!, width: sizes[k][1], height: sizes[k][0] });
+  if (missing.length === 0) return { pixels: sizes.map((_, k) => given(k)) };
   const bytes = record[o.imageField];
   const absent = noImageReason(bytes, o.imageField);
   if (absent) return { error: `NO_IMAGE: ${absent}` };
-  let decoded: Uint8Array[];
+  let decoded: RgbImage[];
   try {
-    decoded = await decodeResizeMany(bytes as Uint8Array, missing, o);
+    decoded = await decodeForSizes(bytes as Uint8Array, missing, o);
   } catch (err) {
     if (err instanceof KerasModelsError && (err.code === 'BAD_IMAGE' || err.code === 'IMAGE_TOO_LARGE')) return { error: `${err.code}: ${err.message}` };
     throw err;
   }
   let next = 0;
-  return { pixels: pixels.map((p) => p ?? decoded[next++]) };
+  return { pixels: sizes.map((_, k) => (pixels[k] ? given(k) : decoded[next++])) };
 }
 
 /**
@@ -140,7 +141,7 @@ export async function classifyBatch(records: Row[], options: ClassifyOptions): P
       const k = sizes.findIndex(([sh, sw]) => sh === h && sw === w);
       const per = h * w * 3;
       const batch = new Float32Array(ok.length * per);
-      ok.forEach((i, j) => preprocessPixels((inputs[i] as { pixels: Uint8Array[] }).pixels[k], m.preprocessing, batch, j * per));
+      ok.forEach((i, j) => preprocessResized((inputs[i] as { pixels: RgbImage[] }).pixels[k], w, h, m.preprocessing, batch, j * per));
       const probs = await m.runner.predict(batch, ok.length);
       const c = m.runner.numClasses;
       ok.forEach((i, j) => Object.assign(out[i], predictionColumns(m.name, decodeTopK(probs.subarray(j * c, (j + 1) * c), m.classIndex, o.topK))));

@@ -12,12 +12,14 @@ export {
   decodeResize,
   decodeResizeMany,
   resizeNearest,
+  preprocessResized,
+  decodeForSizes,
   preprocessingFor,
   preprocessingForName,
   PREPROCESS_MODES,
   DECODE_DEFAULTS,
 } from './preprocess.js';
-export type { PreprocessMode, Interpolation, DecodeOptions } from './preprocess.js';
+export type { PreprocessMode, Interpolation, DecodeOptions, RgbImage } from './preprocess.js';
 export {
   decodeTopK,
   parseClassIndex,

@@ -2,13 +2,35 @@ import os from 'node:os';
 import type { LoadedKerasModel, ModelRunner, RunnerOptions } from './backend.js';
 import { KerasModelsError } from './errors.js';
 import { compileKerasToOnnx, type CompiledOnnxModel, type OnnxCompileOptions } from './onnx-compile.js';
-import { OnnxSessionWorker } from './onnx-session-worker.js';
+import { OnnxSessionWorker, type OnnxWorkerData } from './onnx-session-worker.js';
 
 export interface OnnxRunnerOptions extends RunnerOptions {
   /** ONNX Runtime graph optimisation level. Default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Options for the Keras → ONNX compiler. */
   compile?: OnnxCompileOptions;
+}
+
+/** A session that runs NHWC float batches (in a worker thread, or on this one). */
+interface BatchSession {
+  run(batch: Float32Array, dims: number[]): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+async function callerSession(ort: Ort, data: OnnxWorkerData): Promise<BatchSession> {
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(data.model, data.sessionOptions);
+  } catch (err) {
+    throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX Runtime rejected the compiled model: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    async run(batch, dims) {
+      const out = await session.run({ [data.inputName]: new ort.Tensor('float32', batch, dims) });
+      return Float32Array.from(out[data.outputName].data as Float32Array);
+    },
+    close: () => session.release(),
+  };
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -35,7 +57,7 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
   if (compiled.outputShape.length !== 2 || numClasses === null) {
     throw new KerasModelsError('UNSUPPORTED_LAYER', `ONNX runner needs a [batch, classes] output, model has ${JSON.stringify(compiled.outputShape)}`);
   }
-  await loadOrt(); // BACKEND_UNAVAILABLE here, before a worker starts
+  const ort = await loadOrt(); // BACKEND_UNAVAILABLE here, before a worker starts
   // The default thread pool was slower than one thread on this hardware: always set intra-op threads explicitly.
   const sessionOptions = {
     executionProviders: ['cpu'],
@@ -44,7 +66,8 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
     executionMode: 'sequential',
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
   };
-  const session = await OnnxSessionWorker.start({ model: compiled.bytes, sessionOptions, inputName: compiled.inputName, outputName: compiled.outputName });
+  const data: OnnxWorkerData = { model: compiled.bytes, sessionOptions, inputName: compiled.inputName, outputName: compiled.outputName };
+  const session: BatchSession = options.sessionThread === 'caller' ? await callerSession(ort, data) : await OnnxSessionWorker.start(data);
   const perImage = h * w * c;
   // One run at a time: each run already uses all intra-op threads, so queueing costs nothing and bounds memory.
   let queue: Promise<unknown> = Promise.resolve();

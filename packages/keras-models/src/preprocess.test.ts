@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
 import { KerasModelsError } from './errors.js';
 import { parseModelJson } from './manifest.js';
-import { decodeResize, preprocessingFor, preprocessingForName, preprocessPixels, resizeNearest } from './preprocess.js';
+import { decodeResize, PREPROCESS_MODES, preprocessingFor, preprocessingForName, preprocessPixels, preprocessResized, resizeNearest } from './preprocess.js';
 
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');
 
@@ -146,5 +146,27 @@ describe('preprocessing chosen by model', () => {
     const read = (d: string) => parseModelJson(JSON.parse(readFileSync(path.join(shared, 'models', d, 'model.json'), 'utf8'))).topology;
     expect(preprocessingFor(read('mobilenet_v1_0.75_224'))).toBe('tf');
     expect(preprocessingFor(read('densenet121'))).toBe('torch');
+  });
+});
+
+describe('preprocessResized', () => {
+  it('writes the same floats as preprocessPixels(resizeNearest(…)) for every mode, shrinking, stretching or same size', () => {
+    const sizes: Array<[number, number, number, number]> = [[317, 211, 224, 224], [100, 150, 224, 224], [224, 224, 224, 224], [5, 3, 7, 2]];
+    for (const [sw, sh, dw, dh] of sizes) {
+      const src = new Uint8Array(sw * sh * 3).map((_, i) => (i * 37 + (i >> 5)) % 256);
+      for (const mode of PREPROCESS_MODES) {
+        const want = new Float32Array(dw * dh * 3 + 6);
+        preprocessPixels(resizeNearest(src, sw, sh, dw, dh), mode, want, 6);
+        const got = new Float32Array(dw * dh * 3 + 6);
+        preprocessResized({ data: src, width: sw, height: sh }, dw, dh, mode, got, 6);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `${mode} ${sw}x${sh}→${dw}x${dh}`).toBe(true);
+      }
+    }
+  });
+
+  it('refuses a batch that is too small or an image whose bytes do not match its size', () => {
+    const img = { data: new Uint8Array(4 * 4 * 3), width: 4, height: 4 };
+    expect(() => preprocessResized(img, 4, 4, 'tf', new Float32Array(10))).toThrow(/too small/);
+    expect(() => preprocessResized({ ...img, width: 5 }, 4, 4, 'tf', new Float32Array(48))).toThrow(/must hold/);
   });
 });

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { KerasModelTopology } from './backend.js';
 import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
@@ -62,29 +62,82 @@ export function preprocessPixels(rgb: Uint8Array, mode: PreprocessMode, out: Flo
 }
 
 /**
- * Nearest-neighbour resize of HWC uint8 RGB exactly as Pillow's `Image.resize(size, NEAREST)` (what Keras
- * `load_img` calls): source coordinates start at scale/2 and are *accumulated* step by step in doubles, then truncated.
- * (Computing (x + 0.5)·scale directly differs from Pillow on some rows.) Pure.
+ * Source offsets of Pillow's `Image.resize(size, NEAREST)` (what Keras `load_img` calls) along one axis: coordinates
+ * start at scale/2 and are *accumulated* step by step in doubles, then truncated. (Computing (x + 0.5)·scale
+ * directly differs from Pillow on some rows.)
  */
+function nearestIndex(src: number, dst: number): Int32Array {
+  const out = new Int32Array(dst);
+  const a = src / dst;
+  let at = a * 0.5;
+  for (let i = 0; i < dst; i++, at += a) out[i] = Math.min(src - 1, Math.trunc(at));
+  return out;
+}
+
+/** Nearest-neighbour resize of HWC uint8 RGB exactly as Pillow's `Image.resize(size, NEAREST)`. Pure. */
 export function resizeNearest(src: Uint8Array, sw: number, sh: number, dw: number, dh: number): Uint8Array {
   if (sw === dw && sh === dh) return src;
-  const xs = new Int32Array(dw);
-  const ax = sw / dw;
-  let xo = ax * 0.5;
-  for (let x = 0; x < dw; x++, xo += ax) xs[x] = Math.min(sw - 1, Math.trunc(xo)) * 3;
+  const xs = nearestIndex(sw, dw);
+  const ys = nearestIndex(sh, dh);
   const out = new Uint8Array(dw * dh * 3);
-  const ay = sh / dh;
-  let yo = ay * 0.5;
-  for (let y = 0, o = 0; y < dh; y++, yo += ay) {
-    const row = Math.min(sh - 1, Math.trunc(yo)) * sw * 3;
+  for (let y = 0, o = 0; y < dh; y++) {
+    const row = ys[y] * sw * 3;
     for (let x = 0; x < dw; x++, o += 3) {
-      const i = row + xs[x];
+      const i = row + xs[x] * 3;
       out[o] = src[i];
       out[o + 1] = src[i + 1];
       out[o + 2] = src[i + 2];
     }
   }
   return out;
+}
+
+/** Decoded HWC uint8 RGB and its size. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+const lutCache = new Map<PreprocessMode, { luts: Float32Array[]; from: number[] }>();
+
+/** Per-channel tables of preprocessPixels (made by it, so the floats are the same) and each output's source channel. */
+function lutsFor(mode: PreprocessMode): { luts: Float32Array[]; from: number[] } {
+  let t = lutCache.get(mode);
+  if (!t) {
+    const ramp = new Uint8Array(256 * 3).map((_, i) => Math.floor(i / 3));
+    const f = new Float32Array(256 * 3);
+    preprocessPixels(ramp, mode, f);
+    const luts = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => f[v * 3 + c]));
+    t = { luts, from: mode === 'caffe' ? [2, 1, 0] : [0, 1, 2] };
+    lutCache.set(mode, t);
+  }
+  return t;
+}
+
+/**
+ * `preprocessPixels(resizeNearest(img, …))` in one pass, writing straight into a batch: the same floats without the
+ * intermediate image (the resize and the preprocessing each cost about as much as this whole pass). Pure.
+ */
+export function preprocessResized(img: RgbImage, dw: number, dh: number, mode: PreprocessMode, out: Float32Array, offset = 0): void {
+  const n = dw * dh * 3;
+  if (offset + n > out.length) throw new KerasModelsError('BAD_INPUT', `batch buffer too small: need ${offset + n} floats, have ${out.length}`);
+  if (img.data.length !== img.width * img.height * 3) throw new KerasModelsError('BAD_INPUT', `image of ${img.width}×${img.height} must hold ${img.width * img.height * 3} RGB bytes`);
+  const { luts, from } = lutsFor(mode);
+  const [l0, l1, l2] = luts;
+  const [f0, f1, f2] = from;
+  const xs = nearestIndex(img.width, dw);
+  const ys = nearestIndex(img.height, dh);
+  const src = img.data;
+  for (let y = 0, o = offset; y < dh; y++) {
+    const row = ys[y] * img.width * 3;
+    for (let x = 0; x < dw; x++, o += 3) {
+      const i = row + xs[x] * 3;
+      out[o] = l0[src[i + f0]];
+      out[o + 1] = l1[src[i + f1]];
+      out[o + 2] = l2[src[i + f2]];
+    }
+  }
 }
 
 /**
@@ -102,29 +155,35 @@ export async function decodeResize(bytes: Uint8Array, size: [number, number], op
  * `BAD_IMAGE` (does not decode), `IMAGE_TOO_LARGE` (over `maxPixels`, refused from the header before any decode).
  */
 export async function decodeResizeMany(bytes: Uint8Array, sizes: readonly [number, number][], options: DecodeOptions = {}): Promise<Uint8Array[]> {
+  const images = await decodeForSizes(bytes, sizes, options);
+  return sizes.map(([h, w], k) => resizeNearest(images[k].data, images[k].width, images[k].height, w, h));
+}
+
+/**
+ * Decode once for these sizes: with `nearest`, the full-size image for every size (sampled later, e.g. by
+ * preprocessResized); with other filters, one image resized by sharp per size. Errors as decodeResizeMany.
+ */
+export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number, number][], options: DecodeOptions = {}): Promise<RgbImage[]> {
   const o = withDefaults(DECODE_DEFAULTS, options);
   const kernel = KERNEL[o.interpolation] as (typeof KERNEL)[Interpolation] | undefined;
   if (!kernel) throw new KerasModelsError('BAD_OPTION', `unknown interpolation ${JSON.stringify(o.interpolation)} (use ${Object.keys(KERNEL).join(', ')})`);
   if (!(Number.isFinite(o.maxPixels) && o.maxPixels >= 1)) throw new KerasModelsError('BAD_OPTION', `maxPixels must be ≥ 1, got ${o.maxPixels}`);
+  const rgb = async (img: Sharp): Promise<RgbImage> => {
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  };
   try {
     const base = () => {
       const img = sharp(bytes, { failOn: 'error', ignoreIcc: true, limitInputPixels: o.maxPixels });
       return (o.autoOrient ? img.rotate() : img).removeAlpha().toColourspace('srgb');
     };
     if (o.interpolation === 'nearest') {
-      const { data, info } = await base().raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-      const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      return sizes.map(([h, w]) => resizeNearest(rgb, info.width, info.height, w, h));
+      const full = await rgb(base());
+      return sizes.map(() => full);
     }
-    return await Promise.all(
-      sizes.map(async ([h, w]) => {
-        // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
-        const { data, info } = await base().resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false }).raw().toBuffer({ resolveWithObject: true });
-        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      }),
-    );
+    // fastShrinkOnLoad off: JPEG shrink-on-load would pre-average pixels, unlike Keras/PIL's plain resize.
+    return await Promise.all(sizes.map(([h, w]) => rgb(base().resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false }))));
   } catch (err) {
     const msg = (err as Error).message;
     if (/pixel limit/i.test(msg)) {

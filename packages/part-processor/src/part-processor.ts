@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { chipRow, errorToJson, extractChips, type BoxRow, type ChipOptions, type ImageSource } from '@oidstream/chip-extract';
 import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
 import type { ChipRecord } from '@oidstream/chip-extract';
@@ -32,6 +33,9 @@ export interface PartCounts {
 }
 
 type Row = Record<string, unknown>;
+
+/** Chips cut ahead of inference (a few batches; each holds its JPEG, ~50–200 kB at OID sizes). */
+const CUT_AHEAD = 64;
 
 /**
  * The one chips→classify path of run, chips, shards and workers: each image is decoded once; every box's chip
@@ -69,7 +73,9 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
     for await (const _ of cut());
     return counts;
   }
-  for await (const p of keras.classifyRecords(cut(), { ...work.classify, models: [...models] })) writePrediction(p, outputs, counts);
+  // Cutting runs ahead of inference into a bounded buffer: a pull-only chain would stop cutting while a batch predicts.
+  const ahead = Readable.from(cut(), { objectMode: true, highWaterMark: CUT_AHEAD });
+  for await (const p of keras.classifyRecords(ahead, { ...work.classify, models: [...models] })) writePrediction(p, outputs, counts);
   return counts;
 }
 
