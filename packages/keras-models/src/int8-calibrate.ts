@@ -34,7 +34,7 @@ export async function runBatches(
   images: Float32Array,
   per: number,
   dims: [number, number, number],
-  each: (outputs: Record<string, Float32Array>, first: number, n: number) => void,
+  each: (outputs: Record<string, Float32Array>, first: number, n: number, dims: Record<string, readonly number[]>) => void,
   batch = PROBE_BATCH,
 ): Promise<void> {
   const ort = await loadOrt();
@@ -43,7 +43,7 @@ export async function runBatches(
     const n = Math.min(batch, total - i);
     const feed = new ort.Tensor('float32', images.subarray(i * per, (i + n) * per), [n, ...dims]);
     const out = await session.run({ [inputName]: feed });
-    each(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array])), i, n);
+    each(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array])), i, n, Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.dims])));
   }
 }
 
@@ -59,6 +59,30 @@ export class TensorStats {
   readonly neg = new Float64Array(BINS);
   posRange = 0;
   negRange = 0;
+  /** Per-channel sums of a rank-4 (NCHW) tensor, and the values per channel seen (bias correction's means). */
+  channelSums?: Float64Array;
+  perChannel = 0;
+
+  /** Adds the per-channel sums of an NCHW batch. */
+  addChannels(values: Float32Array, dims: readonly number[]): void {
+    if (dims.length !== 4) return;
+    const [n, c, h, w] = dims;
+    const sums = (this.channelSums ??= new Float64Array(c));
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        const at = (b * c + ch) * h * w;
+        for (let i = 0; i < h * w; i++) acc += values[at + i];
+        sums[ch] += acc;
+      }
+    }
+    this.perChannel += n * h * w;
+  }
+
+  /** Mean of each channel (rank-4 tensors), or undefined. */
+  channelMeans(): Float32Array | undefined {
+    return this.channelSums && Float32Array.from(this.channelSums, (v) => v / this.perChannel);
+  }
 
   add(values: Float32Array): void {
     let mn = this.min;
@@ -115,25 +139,31 @@ export async function calibrationRanges(
   model: tf.LayersModel,
   images: Float32Array,
   options: { percentile: number; threads?: number },
-): Promise<Record<CalibrationMethod, Map<string, TensorRange>>> {
+): Promise<Record<CalibrationMethod, Map<string, TensorRange>> & { means: Map<string, Float32Array> }> {
   const { compiled: probe, tensors } = compileCalibrationProbe(model);
   const [, h, w, c] = probe.inputShape as number[];
   const session = await openSession(probe.bytes, options.threads);
   const stats = new Map(tensors.map((t) => [t, new TensorStats()]));
   try {
-    await runBatches(session, probe.inputName, images, h * w * c, [h, w, c], (out) => {
-      for (const [t, st] of stats) st.add(out[t]);
+    await runBatches(session, probe.inputName, images, h * w * c, [h, w, c], (out, _first, _n, dims) => {
+      for (const [t, st] of stats) {
+        st.add(out[t]);
+        st.addChannels(out[t], dims[t]);
+      }
     });
   } finally {
     await session.release();
   }
   const minmax = new Map<string, TensorRange>();
   const percentile = new Map<string, TensorRange>();
+  const means = new Map<string, Float32Array>();
   for (const [t, st] of stats) {
     minmax.set(t, { min: st.min, max: st.max });
     percentile.set(t, st.percentile(options.percentile));
+    const m = st.channelMeans();
+    if (m) means.set(t, m);
   }
-  return { minmax, percentile };
+  return { minmax, percentile, means };
 }
 
 /** Top-1 class of each image in a probabilities / logits matrix. */

@@ -12,7 +12,10 @@ import { compileKerasToOnnxInt8, type ActivationType, type Int8Plan } from './on
 import { decodeResize, preprocessPixels, type PreprocessMode } from './preprocess.js';
 
 export type Precision = 'fp32' | 'int8';
-/** int8: 8-bit signed (u8·s8 kernels; exact only on CPUs with VNNI), int8-7bit (no saturation on AVX2), uint8 (u8·u8). */
+/**
+ * int8: 8-bit signed (u8·s8 kernels; exact only on CPUs with VNNI), int8-7bit (weights in [-63, 63], ONNX Runtime's
+ * `reduce_range`: AVX2's u8·s8 kernel cannot saturate), uint8 (u8·u8 kernels: exact, but slower).
+ */
 export type WeightType = 'auto' | 'int8' | 'int8-7bit' | 'uint8';
 
 export interface Int8Options {
@@ -24,8 +27,10 @@ export interface Int8Options {
   percentile?: number;
   /** Default 'uint8'. */
   activations?: ActivationType;
-  /** Default 'auto': int8 where the CPU has VNNI, else uint8 (AVX2's u8·s8 kernel saturates and loses accuracy). */
+  /** Default 'auto': int8 where the CPU has VNNI (or AMX), else int8-7bit (AVX2's u8·s8 kernel saturates on 8-bit weights). */
   weights?: WeightType;
+  /** Fold each conv's mean rounding error, (W_q − W)·E[x] over the calibration images, into its bias. Default true. */
+  biasCorrection?: boolean;
   /** Quantized models are cached here, keyed by weights + calibration images + settings. Default ~/.cache/oidstream/int8. */
   cacheDir?: string;
   /** Warn (or fall back) when top-1 agreement with FP32 on the calibration images is below this. Default 0.98. */
@@ -39,6 +44,7 @@ export const INT8_DEFAULTS = {
   percentile: 99.99,
   activations: 'uint8',
   weights: 'auto',
+  biasCorrection: true,
   cacheDir: path.join(homedir(), '.cache', 'oidstream', 'int8'),
   minAgreement: 0.98,
   fallback: false,
@@ -54,18 +60,19 @@ export interface Int8Report {
   images: number;
   activations: ActivationType;
   weights: Exclude<WeightType, 'auto'>;
+  biasCorrection: boolean;
   key: string;
   cached: boolean;
   /** True when the agreement was below minAgreement and `fallback` made the classifier run FP32. */
   fellBack: boolean;
 }
 
-const CACHE_VERSION = 'oidstream-int8-v1';
+const CACHE_VERSION = 'oidstream-int8-v2'; // v2: float head, bias correction
 
-/** x86 CPUs with VNNI run u8·s8 without int16 saturation (Linux: cpuinfo flags; elsewhere assumed absent). */
+/** x86 CPUs with VNNI (or AMX) run u8·s8 without int16 saturation (Linux: cpuinfo flags; elsewhere assumed absent). */
 export function cpuHasVnni(): boolean {
   try {
-    return /\b(avx512_vnni|avx_vnni)\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
     return false;
   }
@@ -132,8 +139,8 @@ export async function quantizeModel(
   const o = withDefaults(INT8_DEFAULTS, options);
   if (o.method !== 'auto' && !CALIBRATION_METHODS.includes(o.method)) throw new KerasModelsError('BAD_OPTION', `unknown calibration method ${JSON.stringify(o.method)}`);
   if (!Array.isArray(o.images)) throw new KerasModelsError('BAD_OPTION', 'int8 needs calibration images (int8.images)');
-  const weights = o.weights === 'auto' ? (cpuHasVnni() ? 'int8' : 'uint8') : o.weights;
-  const settings = { method: o.method, percentile: o.percentile, activations: o.activations, weights };
+  const weights = o.weights === 'auto' ? (cpuHasVnni() ? 'int8' : 'int8-7bit') : o.weights;
+  const settings = { method: o.method, percentile: o.percentile, activations: o.activations, weights, biasCorrection: o.biasCorrection };
   const key = cacheKey(loaded, mode, o.images, settings);
   const hit = await readCache(o.cacheDir, key);
   if (hit) return finish(hit, o, run.onWarning);
@@ -146,7 +153,8 @@ export async function quantizeModel(
   let best: { method: CalibrationMethod; compiled: CompiledOnnxModel; top1: number; mad: number } | undefined;
   const agree: Partial<Record<CalibrationMethod, number>> = {};
   for (const method of methods) {
-    const compiled = compileKerasToOnnxInt8(loaded.model, { ranges: ranges[method], ...planFor(weights, o.activations) });
+    const means = o.biasCorrection ? ranges.means : undefined;
+    const compiled = compileKerasToOnnxInt8(loaded.model, { ranges: ranges[method], means, ...planFor(weights, o.activations) });
     const a = agreement(ref, await predictAll(compiled, x, run.threads), classes);
     agree[method] = a.top1;
     if (!best || a.top1 > best.top1 || (a.top1 === best.top1 && a.meanAbsDiff < best.mad)) best = { method, compiled, top1: a.top1, mad: a.meanAbsDiff };
@@ -158,6 +166,7 @@ export async function quantizeModel(
     images: x.length / (loaded.inputSize[0] * loaded.inputSize[1] * 3),
     activations: o.activations,
     weights,
+    biasCorrection: o.biasCorrection,
     key,
     cached: false,
     fellBack: false,

@@ -31,6 +31,13 @@ export interface Int8Plan {
   activationLevels?: 255 | 127;
   /** Weight storage: int8 with zero point 0, or uint8 with zero point 128 (u8·u8 kernels, exact on AVX2). Default 'int8'. */
   weights?: 'int8' | 'uint8';
+  /**
+   * Per-channel means of the conv inputs (NCHW, from calibration): each conv's bias absorbs the mean shift its
+   * weight rounding causes, (W_q − W)·E[x] (bias correction; matters for 3×3 depthwise, 9 weights a channel).
+   */
+  means?: ReadonlyMap<string, Float32Array>;
+  /** One weight scale per output channel (true) or per tensor. Default true. */
+  perChannel?: boolean;
   /** Filled with the names of the tensors the graph quantizes (what calibration must measure). */
   record?: Set<string>;
 }
@@ -44,8 +51,11 @@ export function activationParams(r: TensorRange, type: ActivationType, levels = 
   return { scale, zeroPoint: Math.min(lo + levels, Math.max(lo, Math.round(lo - min / scale))) };
 }
 
-/** Per-output-channel symmetric int8 weights ([-qmax, qmax]) along `axis` (0: conv [cout, …]; 1: Gemm [in, out]). */
-export function quantizeWeights(w: OnnxKernel, axis: 0 | 1, qmax = 127): { q: Int8Array; scales: Float32Array } {
+/**
+ * Symmetric int8 weights ([-qmax, qmax]), one scale per output channel along `axis` (0: conv [cout, …]; 1: Gemm
+ * [in, out]), or one for the whole tensor (`perChannel` false; the scales are then all equal).
+ */
+export function quantizeWeights(w: OnnxKernel, axis: 0 | 1, qmax = 127, perChannel = true): { q: Int8Array; scales: Float32Array } {
   const channels = w.dims[axis];
   const inner = axis === 0 ? w.data.length / channels : 1;
   const stride = axis === 0 ? 1 : channels;
@@ -54,9 +64,10 @@ export function quantizeWeights(w: OnnxKernel, axis: 0 | 1, qmax = 127): { q: In
   const n = axis === 0 ? inner : outer;
   const scales = new Float32Array(channels);
   const q = new Int8Array(w.data.length);
+  const whole = perChannel ? 0 : w.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   for (let c = 0; c < channels; c++) {
-    let amax = 0;
-    for (let j = 0; j < n; j++) amax = Math.max(amax, Math.abs(w.data[idx(c, j)]));
+    let amax = whole;
+    if (perChannel) for (let j = 0; j < n; j++) amax = Math.max(amax, Math.abs(w.data[idx(c, j)]));
     const s = amax > 0 ? amax / qmax : 1;
     scales[c] = s;
     for (let j = 0; j < n; j++) q[idx(c, j)] = Math.max(-qmax, Math.min(qmax, Math.round(w.data[idx(c, j)] / s)));
@@ -98,18 +109,22 @@ export function int8Context(plan: Int8Plan): (model: tf.LayersModel, opts: Resol
       const q = quant(t);
       return { name: b.add('DequantizeLinear', [q.q, q.s, q.zp], `${t}_dq`), scale: q.scale };
     };
-    ctx.conv = (layer, input, weight, bias, attrs, outName) => {
+    ctx.conv = (layer, input, weight, floatBias, attrs, outName) => {
       const group = attrs.find((a) => a.name === 'group')?.i ?? 1;
-      if (group > 1 && plan.depthwise === false) return fp32Conv(layer, input, weight, bias, attrs, outName);
+      if (group > 1 && plan.depthwise === false) return fp32Conv(layer, input, weight, floatBias, attrs, outName);
       const x = dq(input);
-      if (!x) return fp32Conv(layer, input, weight, bias, attrs, outName);
-      const { q, scales } = quantizeWeights(weight, 0, plan.weightMax ?? 127);
+      if (!x) return fp32Conv(layer, input, weight, floatBias, attrs, outName);
+      const perChannel = plan.perChannel ?? true;
+      const { q, scales } = quantizeWeights(weight, 0, plan.weightMax ?? 127, perChannel);
       const cout = weight.dims[0];
       const u8 = plan.weights === 'uint8';
       const wq = b.init(typedTensor(b.fresh(`${layer}_Wq`), weight.dims, u8 ? Uint8Array.from(q, (v) => v + 128) : q), q.length);
-      const ws = b.init(floatTensor(b.fresh(`${layer}_Ws`), [cout], scales));
-      const wzp = b.init(typedTensor(b.fresh(`${layer}_Wzp`), [cout], u8 ? new Uint8Array(cout).fill(128) : new Int8Array(cout)));
-      const inputs = [x.name, b.add('DequantizeLinear', [wq, ws, wzp], `${layer}_W`, [attr.int('axis', 0)])];
+      const n = perChannel ? cout : 1;
+      const ws = b.init(floatTensor(b.fresh(`${layer}_Ws`), perChannel ? [cout] : [], scales.subarray(0, n)));
+      const wzp = b.init(typedTensor(b.fresh(`${layer}_Wzp`), perChannel ? [cout] : [], u8 ? new Uint8Array(n).fill(128) : new Int8Array(n)));
+      const inputs = [x.name, b.add('DequantizeLinear', [wq, ws, wzp], `${layer}_W`, perChannel ? [attr.int('axis', 0)] : [])];
+      const mean = plan.means?.get(input);
+      const bias = mean ? correctBias(weight, q, scales, group, mean, floatBias) : floatBias;
       if (bias) {
         // int32 bias at scale s_x·s_w, as QLinearConv wants it
         const bs = scales.map((s) => s * x.scale);
@@ -139,7 +154,10 @@ export function int8Context(plan: Int8Plan): (model: tf.LayersModel, opts: Resol
   };
 }
 
-/** Gives every quantized op whose output reaches no QuantizeLinear (directly or through Relu/Clip) a Q → DQ after it. */
+/**
+ * Gives every quantized op whose output reaches no QuantizeLinear directly (or through Relu/Clip), but feeds one further
+ * on, a Q → DQ after it; one that feeds none (the head) is left to compute in float.
+ */
 function terminate(
   nodes: OnnxNode[],
   outputs: string[],
@@ -153,8 +171,15 @@ function terminate(
     if (r.length === 1 && r[0].opType === 'QuantizeLinear') return true;
     return r.length === 1 && PASS_THROUGH.has(r[0].opType) && endsInQ(r[0].output[0]);
   };
+  const seen = new Set<string>();
+  const feedsQ = (t: string): boolean =>
+    (readers.get(t) ?? []).some((n) => n.opType === 'QuantizeLinear' || n.output.some((o) => !seen.has(o) && (seen.add(o), feedsQ(o))));
   for (const y of outputs) {
     if (endsInQ(y)) continue;
+    seen.clear();
+    // the head (e.g. the logits conv): nothing quantized follows, so it stays float — logits rounded to 8 bits flip
+    // near-tied top-1 classes, for a few MFLOP of speed
+    if (!feedsQ(y)) continue;
     const q = quant(y); // a new QuantizeLinear goes at the end; an existing one may sit after other readers
     if (!q) continue;
     const qNode = nodes.splice(nodes.findIndex((n) => n.output[0] === q.q), 1)[0];
@@ -164,6 +189,27 @@ function terminate(
     const at = nodes.findIndex((n) => n.output.includes(y));
     nodes.splice(at + 1, 0, qNode, dqNode);
   }
+}
+
+/** bias − (W_q·s − W)·E[x] per output channel (conv weights [cout, cin/group, kh, kw], NCHW input means). */
+export function correctBias(w: OnnxKernel, q: Int8Array, scales: Float32Array, group: number, mean: Float32Array, bias?: Float32Array): Float32Array {
+  const [cout, cinG] = w.dims;
+  const taps = w.data.length / (cout * cinG);
+  const out = Float32Array.from(bias ?? new Float32Array(cout));
+  for (let o = 0; o < cout; o++) {
+    const g = Math.floor(o / (cout / group));
+    let shift = 0;
+    for (let c = 0; c < cinG; c++) {
+      let dw = 0;
+      for (let k = 0; k < taps; k++) {
+        const i = (o * cinG + c) * taps + k;
+        dw += q[i] * scales[o] - w.data[i];
+      }
+      shift += dw * mean[g * cinG + c];
+    }
+    out[o] -= shift;
+  }
+  return out;
 }
 
 /** Compile a Keras model to a QDQ int8 ONNX graph with these ranges. */

@@ -29,6 +29,7 @@ export class RunRecorder {
       // a resumed run whose classify parts are all reused loads no model: the backend is the earlier run's
       ...(previous?.backend ? { backend: previous.backend } : {}),
       ...(previous?.slowest ? { slowest: previous.slowest } : {}),
+      ...(previous?.int8 ? { int8: previous.int8 } : {}),
       resumes: previous ? previous.resumes + (previous.status === 'done' ? 0 : 1) : 0,
     };
     // RSS is sampled while the run is alive; the unref'd timer never keeps the process up.

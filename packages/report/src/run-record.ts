@@ -37,6 +37,11 @@ export interface RunRecord {
   peakRssBytes: number;
   /** How often the run was resumed after an interruption. */
   resumes: number;
+  /**
+   * `--precision int8`: per model, the precision it ran in and keras-models' Int8Report (weight mode, calibration
+   * method, top-1 agreement with FP32 on the calibration sample, cache key…).
+   */
+  int8?: Record<string, { precision: string; weights: string; top1Agreement: number; images: number; [k: string]: unknown }>;
   /** The slowest parts of the partitioned stages (chips, classify), slowest first. */
   slowest?: { stage: string; item: string; ms: number; rows?: number }[];
   failure?: string;

@@ -51,6 +51,6 @@ export function registerClassify(program: Command): void {
       });
       const summary = { predictions: result.file, rows: result.rows, seconds: Math.round(result.ms) / 1000, models: result.models };
       if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else process.stderr.write(`wrote ${result.rows} predictions to ${result.file} (${result.models.map((m) => `${m.name}: ${m.backend}, ${m.preprocessing}${m.int8 ? `, ${m.precision} (int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips)` : ''}`).join('; ')})\n`);
+      else process.stderr.write(`wrote ${result.rows} predictions to ${result.file} (${result.models.map((m) => `${m.name}: ${m.backend}, ${m.preprocessing}${m.int8 ? `, ${m.precision} (${m.int8.weights} weights; int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips)` : ''}`).join('; ')})\n`);
     });
 }

@@ -126,9 +126,11 @@ export async function chipsAndClassifyStages({ run, o, layout, out, warn }: RunS
         batchSize: o.batchSize, threads: o.threads, rowsPerPart: o.classifyPartRows ?? RUN_DEFAULTS.classifyPartRows, progress, onWarning: warn,
       });
       noteSlowest(record, 'classify', r.partMs);
+      const int8Models = r.models.filter((m) => m.int8);
+      if (int8Models.length > 0) record.int8 = Object.fromEntries(int8Models.map((m) => [m.name, { precision: m.precision ?? 'fp32', ...m.int8! }]));
       return {
         outputs: [RUN_FILES.predictions, RUN_FILES.errors], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
-        note: r.models.map((m) => `${m.name}: ${m.backend}${m.int8 ? `, ${m.precision}; int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips` : ''}`).join(', '),
+        note: r.models.map((m) => `${m.name}: ${m.backend}${m.int8 ? `, ${m.precision} (${m.int8.weights} weights); int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips` : ''}`).join(', '),
       };
     }, modelsKey);
     run.noteCounts(classify.counts);
