@@ -138,13 +138,13 @@ class Recorder {
     this.rows.push(row);
     const load = row.loadMs !== undefined ? `load ${(row.loadMs / 1000).toFixed(2)} s` : '';
     const peak = row.maxRssMb !== undefined ? `peak RSS ${row.maxRssMb.toFixed(0)} MB` : '';
-    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
+    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
     return row;
   }
 
   skip(scale: number, stage: string, who: string, why: string): void {
     this.rows.push({ scale, stage, who, units: 0, unit: '', ms: 0, skipped: why });
-    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} skipped: ${why}`);
+    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} skipped: ${why}`);
   }
 }
 
