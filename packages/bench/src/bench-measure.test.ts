@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { median, StageClock, type BenchRow } from './bench-measure.js';
-import { issue11Ratios } from './bench-ratios.js';
+import { formatRatios, issue11Ratios } from './bench-ratios.js';
 
 const row = (stage: string, who: string, units: number, ms: number, extra: Partial<BenchRow> = {}): BenchRow => ({ scale: 10, stage, who, units, unit: 'x', ms, ...extra });
 
@@ -40,5 +40,26 @@ describe('bench measures', () => {
     expect(r['select, whole command']).toBeCloseTo(0.5, 10);
     expect(r['`oidstream --help`']).toBeCloseTo(0.5, 10);
     expect(r['bare model loop vs PyTorch (MobileNet v1 α=0.75)']).toBeCloseTo(3, 10);
+  });
+
+  it('gives the scale-free lines (slowest command --help, ResNet50 at batch 1) and peak RSS of run within and across scales', () => {
+    const rows = [
+      { ...row('help', 'oidstream --help', 1, 200, { wallMs: 200 }), scale: 0 },
+      { ...row('help', 'oidstream run --help', 1, 500, { wallMs: 500 }), scale: 0 },
+      { ...row('help', 'oidstream chips --help', 1, 100, { wallMs: 100 }), scale: 0 },
+      { ...row('resnet50-b1', 'oidstream onnx', 10, 800), scale: 0 },
+      { ...row('resnet50-b1', 'PyTorch jit.freeze', 10, 600), scale: 0 },
+      row('run', 'oidstream', 60, 1000, { maxRssMb: 600 }),
+      { ...row('run', 'oidstream', 600, 10_000, { maxRssMb: 720 }), scale: 100 },
+    ];
+    const small = issue11Ratios(rows, 10, 10);
+    const large = Object.fromEntries(issue11Ratios(rows, 100, 10).map((x) => [x.what, x]));
+    expect(small.map((x) => x.what)).not.toContain('peak RSS of run, 10 ÷ 10 images');
+    expect(large['`oidstream --help`']?.ratio).toBeCloseTo(250 / 200, 10);
+    expect(large['`oidstream <command> --help`, slowest: run']?.ratio).toBeCloseTo(0.5, 10);
+    expect(large['ResNet50 at batch 1 vs PyTorch jit.freeze']?.ratio).toBeCloseTo(60 / 80, 10);
+    expect(large['peak RSS of run at 100 images']?.ratio).toBeCloseTo(1024 / 720, 10);
+    expect(large['peak RSS of run, 100 ÷ 10 images']).toMatchObject({ ratio: 1.2, target: 1.1, atMost: true });
+    expect(formatRatios(Object.values(large)).find((l) => l.includes('100 ÷ 10'))).toContain('(target ≤ 1.1)');
   });
 });

@@ -197,6 +197,32 @@ export async function torchPredict(images: number, threads: number): Promise<Ben
   return JSON.parse(stdout.trim().split('\n').pop()!) as BenchMeasure & { maxRssKb: number };
 }
 
+const TORCH_RESNET_SCRIPT = `
+import sys, time, json, resource
+t_start = time.perf_counter()
+import torch, torchvision
+n, threads = int(sys.argv[1]), int(sys.argv[2])
+torch.set_num_threads(threads); torch.manual_seed(0)
+model = torchvision.models.resnet50().eval()
+with torch.no_grad():
+    frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.script(model)))
+x = torch.rand(1, 3, 224, 224) * 255 - 128
+with torch.inference_mode():
+    for _ in range(3): frozen(x)  # warm-up (also runs the frozen graph's own optimisation passes)
+    t_load = time.perf_counter() - t_start
+    t0 = time.perf_counter()
+    for _ in range(n): frozen(x)
+    ms = (time.perf_counter() - t0) * 1000
+note = f'torchvision ResNet50 (random weights), jit.freeze + optimize_for_inference, batch 1, {threads} threads, after 3 warm-up runs, torch {torch.__version__}'
+print(json.dumps({'units': n, 'unit': 'images', 'ms': ms, 'loadMs': t_load * 1000, 'note': note, 'maxRssKb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+`;
+
+/** Issue 11's batch-1 peer: torchvision's ResNet50 under PyTorch `jit.freeze` (Debian python3-torch, python3-torchvision), `threads` threads. */
+export async function torchResnet50Batch1(images: number, threads: number): Promise<BenchMeasure & { maxRssKb: number }> {
+  const { stdout } = await exec(pythonBin(), ['-c', TORCH_RESNET_SCRIPT, String(images), String(threads)], { timeout: 3_600_000, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as BenchMeasure & { maxRssKb: number };
+}
+
 /** The DuckDB select as a whole command: a bare node process (start, import, query, write), wall time in the parent. */
 export function duckdbCommandScript(sql: string): string {
   const api = import.meta.resolve('@duckdb/node-api');

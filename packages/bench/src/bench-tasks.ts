@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createRunner, loadKerasModel } from '@oidstream/keras-models';
+import { createOnnxRunner, createRunner, loadKerasModel, resNet50 } from '@oidstream/keras-models';
 import { BIG_CATS } from '@oidstream/oid-labels';
 import { StageClock, type BenchMeasure } from './bench-measure.js';
 import { annotationFiles, bareSharpLoop, duckdbSelect } from './bench-peers.js';
@@ -15,7 +15,8 @@ export type BenchTask =
   | { kind: 'classify'; out: string; model: string }
   | { kind: 'predict-loop'; out: string; model: string; images: number }
   | { kind: 'report'; out: string }
-  | { kind: 'run'; data: string; out: string; model?: string };
+  | { kind: 'run'; data: string; out: string; model?: string }
+  | { kind: 'resnet50-b1'; images: number; threads: number };
 
 const BATCH = 16;
 
@@ -37,6 +38,21 @@ async function predictLoop(model: string, images: number): Promise<BenchMeasure>
   const ms = performance.now() - t;
   await runner.dispose();
   return { units: images, unit: 'images', ms, loadMs, note: `${runner.backend} backend on the calling thread, batch ${BATCH}, random input, after 2 warm-up batches` };
+}
+
+/** Issue 11's batch-1 case: ResNet50 (Keras architecture, its own random initial weights) on our ONNX runner, one image a call. */
+async function resnet50Batch1(images: number, threads: number): Promise<BenchMeasure> {
+  const t0 = performance.now();
+  const runner = await createOnnxRunner({ model: resNet50() }, { threads, sessionThread: 'caller' }); // as the bare loop: the session alone
+  const [h, w] = runner.inputSize;
+  const x = new Float32Array(h * w * 3).map(() => Math.random() * 255 - 128); // caffe-preprocessed range
+  for (let i = 0; i < 3; i++) await runner.predict(x, 1); // warm-up
+  const loadMs = performance.now() - t0;
+  const t = performance.now();
+  for (let i = 0; i < images; i++) await runner.predict(x, 1);
+  const ms = performance.now() - t;
+  await runner.dispose();
+  return { units: images, unit: 'images', ms, loadMs, note: `ResNet50 (random weights), ${runner.backend} backend, batch 1, ${threads} threads, after 3 warm-up runs` };
 }
 
 /** Child side: do the task; time only the work after load and warm-up, and report the load on its own. */
@@ -85,6 +101,8 @@ export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
       const ms = chips.ms + (task.model ? classify?.ms ?? 0 : 0);
       return { units: chips.done, unit: 'chips', ms, loadMs: performance.now() - t0 - ms, note: `chips ${chips.ms} ms + classify ${classify?.ms ?? 0} ms of the run's own stage timings; loadMs = the rest of the run` };
     }
+    case 'resnet50-b1':
+      return resnet50Batch1(task.images, task.threads);
     case 'report': {
       const r = await writeReport(task.out);
       return { units: r.charts.length / 2, unit: 'charts', ms: performance.now() - t0 };

@@ -11,7 +11,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { BIG_CATS } from '@oidstream/oid-labels';
 import { median, perSecond, rate, type BenchMeasure, type BenchRow } from './bench-measure.js';
-import { annotationFiles, duckdbCommandScript, duckdbSelectSql, pilCrop, pythonHas, pytorchBaseline, torchPredict } from './bench-peers.js';
+import { COMMAND_NAMES } from '@oidstream/pipeline';
+import { annotationFiles, duckdbCommandScript, duckdbSelectSql, pilCrop, pythonHas, pytorchBaseline, torchPredict, torchResnet50Batch1 } from './bench-peers.js';
 import { formatRatios, issue11Ratios, spread, type BenchRatio } from './bench-ratios.js';
 import type { BenchTask } from './bench-tasks.js';
 import { BenchError } from './errors.js';
@@ -21,6 +22,8 @@ export { benchChild } from './bench-tasks.js';
 const exec = promisify(execFile);
 const BIN = oidstreamBin();
 const PEER_IMAGES = 256;
+/** Images of the ResNet50 batch-1 loop (one call each), ours and PyTorch's. */
+const RESNET_IMAGES = 32;
 
 /** The `oidstream` CLI of the installed @oidstream/pipeline (its package.json `bin`), run with this node. */
 function oidstreamBin(): string {
@@ -49,6 +52,8 @@ async function wall(cmd: string, args: string[], units: number, unit: string): P
 export interface BenchOptions {
   /** Images at the small scale; the large scale is 4×. Default 200. */
   scale?: number;
+  /** Generate data at exactly these scales instead (e.g. [400, 4000] for issue 11's RSS check); overrides `scale`. */
+  scales?: number[];
   /** Runs per figure; each figure is their median. Default 3. */
   reps?: number;
   /** Model for classify (default ../shared/models/mobilenet_v1_0.75_224 when present; else classify is not measured). */
@@ -133,13 +138,13 @@ class Recorder {
     this.rows.push(row);
     const load = row.loadMs !== undefined ? `load ${(row.loadMs / 1000).toFixed(2)} s` : '';
     const peak = row.maxRssMb !== undefined ? `peak RSS ${row.maxRssMb.toFixed(0)} MB` : '';
-    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
+    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
     return row;
   }
 
   skip(scale: number, stage: string, who: string, why: string): void {
     this.rows.push({ scale, stage, who, units: 0, unit: '', ms: 0, skipped: why });
-    this.log(`  ${stage.padEnd(8)} ${who.padEnd(20)} skipped: ${why}`);
+    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} skipped: ${why}`);
   }
 }
 
@@ -184,20 +189,44 @@ async function benchClassify(rec: Recorder, scale: number, out: string, model: s
   });
 }
 
+/** `oidstream --help` and every `oidstream <command> --help`, whole processes. */
+async function benchHelp(rec: Recorder): Promise<void> {
+  for (const name of ['', ...COMMAND_NAMES]) {
+    const args = name ? [name, '--help'] : ['--help'];
+    await rec.add(0, 'help', `oidstream ${args.join(' ')}`, () => wall(process.execPath, [BIN, ...args], 1, 'runs'));
+  }
+}
+
+/** ResNet50 at batch 1: our ONNX runner and PyTorch jit.freeze, the same threads (all cores), scale-free. */
+async function benchResnet(rec: Recorder, hasTorchvision: boolean): Promise<void> {
+  const threads = os.availableParallelism();
+  await rec.add(0, 'resnet50-b1', 'oidstream onnx', () => inChild({ kind: 'resnet50-b1', images: RESNET_IMAGES, threads }));
+  if (!hasTorchvision) return rec.skip(0, 'resnet50-b1', 'PyTorch jit.freeze', 'no torch/torchvision in /usr/bin/python3 (apt-get install python3-torch python3-torchvision)');
+  await rec.add(0, 'resnet50-b1', 'PyTorch jit.freeze', async () => {
+    const t0 = performance.now();
+    const r = await torchResnet50Batch1(RESNET_IMAGES, threads);
+    return { ...r, wallMs: performance.now() - t0 };
+  });
+}
+
 /** `oidstream bench`: every stage and its peers at two scales, each run in its own process, medians of `reps` runs. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
   const small = options.scale ?? 200;
+  if (options.scales && (options.scales.length === 0 || !options.scales.every((s) => Number.isInteger(s) && s > 0))) {
+    throw new BenchError('BAD_OPTION', `scales must be positive whole numbers of images, got ${JSON.stringify(options.scales)}`);
+  }
   const reps = options.reps ?? 3;
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const model = options.model ?? defaultModel();
   const work = options.workDir ?? path.join(os.tmpdir(), `oidstream-bench-${process.pid}`);
-  const [hasPil, hasTorch] = [await pythonHas('PIL'), await pythonHas('torch')];
+  const [hasPil, hasTorch, hasTorchvision] = [await pythonHas('PIL'), await pythonHas('torch'), await pythonHas('torchvision')];
   const rec = new Recorder(reps, log);
   const ratios: Record<number, BenchRatio[]> = {};
   let scales: number[] = [];
   try {
-    await rec.add(0, 'help', 'oidstream --help', () => wall(process.execPath, [BIN, '--help'], 1, 'runs'));
-    scales = options.data ? [(await readdir(path.join(options.data, 'images'))).filter((f) => f.endsWith('.jpg')).length] : [small, small * 4];
+    await benchHelp(rec);
+    await benchResnet(rec, hasTorchvision);
+    scales = options.data ? [(await readdir(path.join(options.data, 'images'))).filter((f) => f.endsWith('.jpg')).length] : options.scales ?? [small, small * 4];
     for (const scale of scales) {
       const data = options.data ?? path.join(work, `data-${scale}`);
       const out = path.join(work, `out-${scale}`);
@@ -214,7 +243,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       else rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
       await rec.add(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
       await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
-      ratios[scale] = issue11Ratios([...rec.rows.filter((r) => r.scale === scale), ...rec.rows.filter((r) => r.stage === 'help')], scale);
+      ratios[scale] = issue11Ratios(rec.rows, scale, scales[0]);
       log(`ratios at ${scale} images (ours ÷ peer):`);
       for (const l of formatRatios(ratios[scale])) log(l);
     }

@@ -3,10 +3,14 @@ import type { BackendChoice, LoadedKerasModel, ModelRunner } from './backend.js'
 import { checkBackendChoice, createRunner } from './create-runner.js';
 import { KerasModelsError } from './errors.js';
 import { loadClassIndex, type ClassIndex, type ClassIndexOptions } from './imagenet.js';
-import { quantizeModel, type Int8Options, type Int8Report, type Precision } from './int8-model.js';
+import { quantizeModel, type Int8Options, type Int8Report } from './int8-model.js';
 import { loadKerasModel, type LoadModelOptions } from './load-model.js';
 import { createOnnxRunnerFromCompiled } from './onnx-backend.js';
-import { preprocessingFor, PREPROCESS_MODES, type PreprocessMode } from './preprocess.js';
+import { checkModelName, PRECISIONS, PREPROCESS_MODES, type ModelSpec, type Precision, type PreprocessMode } from './options.js';
+import { preprocessingFor } from './preprocess.js';
+
+export { checkModelName, parseModelSpecs } from './options.js';
+export type { ModelSpec };
 
 /** A model ready to classify: runner + how to feed it + how to read its output. */
 export interface ClassifierModel {
@@ -41,37 +45,6 @@ export interface OpenClassifierOptions extends LoadModelOptions {
   /** Calibration images and settings for precision 'int8'. */
   int8?: Int8Options;
   onWarning?: (message: string) => void;
-}
-
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export function checkModelName(name: string): string {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    throw new KerasModelsError('BAD_OPTION', `model name ${JSON.stringify(name)} must be letters, digits and _ (it prefixes column names)`);
-  }
-  return name;
-}
-
-/** A model given as `name=source` (`--model mobilenet=./models/mobilenet`): the name prefixes its columns. */
-export interface ModelSpec {
-  name: string;
-  source: string;
-}
-
-/** `name=source` values → specs; names are checked (they become column prefixes) and must be distinct. */
-export function parseModelSpecs(values: readonly string[]): ModelSpec[] {
-  const seen = new Set<string>();
-  return values.map((v) => {
-    const eq = v.indexOf('=');
-    const name = eq > 0 ? v.slice(0, eq) : '';
-    const source = eq > 0 ? v.slice(eq + 1) : '';
-    if (!NAME_RE.test(name) || source === '') {
-      throw new KerasModelsError('BAD_OPTION', `--model ${JSON.stringify(v)}: expected name=source, e.g. mobilenet=./models/mobilenet (name: letters, digits, _)`);
-    }
-    if (seen.has(name)) throw new KerasModelsError('BAD_OPTION', `--model ${name} given twice`);
-    seen.add(name);
-    return { name, source };
-  });
 }
 
 /** Load a model, pick its preprocessing and class index, and start it on a backend. */
@@ -113,7 +86,7 @@ export async function openClassifier(options: OpenClassifierOptions): Promise<Cl
 
 function checkPrecision(options: OpenClassifierOptions): void {
   const precision = options.precision ?? 'fp32';
-  if (precision !== 'fp32' && precision !== 'int8') throw new KerasModelsError('BAD_OPTION', `unknown precision ${JSON.stringify(precision)} (use fp32, int8)`);
+  if (!PRECISIONS.includes(precision)) throw new KerasModelsError('BAD_OPTION', `unknown precision ${JSON.stringify(precision)} (use ${PRECISIONS.join(', ')})`);
   if (precision === 'int8' && !['auto', 'onnx', undefined].includes(options.backend)) {
     throw new KerasModelsError('BAD_OPTION', `precision int8 runs on the onnx backend, not ${options.backend}`);
   }

@@ -62,5 +62,6 @@ export { calibrationRanges, TensorStats, agreement, CALIBRATION_METHODS } from '
 export type { CalibrationMethod, Agreement } from './int8-calibrate.js';
 export { quantizeModel, cpuHasVnni, INT8_DEFAULTS } from './int8-model.js';
 export type { Precision, WeightType, Int8Options, Int8Report } from './int8-model.js';
+export { PRECISIONS } from './options.js';
 export { calibrationSample } from './calibration-sample.js';
 export type { CalibrationSampleOptions } from './calibration-sample.js';

@@ -11,7 +11,7 @@ import { compileKerasToOnnx, type CompiledOnnxModel } from './onnx-compile.js';
 import { compileKerasToOnnxInt8, type ActivationType, type Int8Plan } from './onnx-int8.js';
 import { decodeResize, preprocessPixels, type PreprocessMode } from './preprocess.js';
 
-export type Precision = 'fp32' | 'int8';
+export type { Precision } from './options.js';
 /**
  * int8: 8-bit signed (u8·s8 kernels; exact only on CPUs with VNNI), int8-7bit (weights in [-63, 63], ONNX Runtime's
  * `reduce_range`: AVX2's u8·s8 kernel cannot saturate), uint8 (u8·u8 kernels: exact, but slower).

@@ -2,6 +2,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { KerasModelTopology } from './backend.js';
 import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
+import { PREPROCESS_MODES, type PreprocessMode } from './options.js';
 
 /**
  * Keras `preprocess_input` modes:
@@ -10,8 +11,7 @@ import { KerasModelsError } from './errors.js';
  * - `torch`: x/255, minus ImageNet mean, divided by std, RGB (DenseNet)
  * - `none`: raw 0..255 floats (models that rescale inside, e.g. EfficientNet)
  */
-export type PreprocessMode = 'tf' | 'caffe' | 'torch' | 'none';
-export const PREPROCESS_MODES: readonly PreprocessMode[] = ['tf', 'caffe', 'torch', 'none'];
+export { PREPROCESS_MODES, type PreprocessMode };
 
 /** Keras `load_img` interpolation names → sharp kernels. Keras' default is nearest. */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';

@@ -4,14 +4,8 @@ import path from 'node:path';
 import { Table, tableFromArrays } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect } from '../test/collect.js';
-import {
-  readParquetBatches,
-  readParquetRows,
-  recordBatchToRows,
-  rowsToRecordBatch,
-  writeParquet,
-  writeParquetBatches,
-} from './index.js';
+import { readParquetBatches, recordBatchToRows, rowsToRecordBatch, writeParquetBatches } from '@oidstream/parquet-io/arrow';
+import { readParquetRows, writeParquet } from './index.js';
 import type { ColumnSpec } from './index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pqarrow-'));

@@ -12,15 +12,7 @@ export { openParquet } from './parquet-source.js';
 export type { ParquetSource } from './parquet-source.js';
 export { readParquetRowsByKey, KeyedRead } from './read-by-key.js';
 export type { KeyedReadOptions, KeyedReadStats } from './read-by-key.js';
-export {
-  columnToVector,
-  rowsToRecordBatch,
-  recordBatchToRows,
-  columnsOfRecordBatch,
-  columnTypeOfArrow,
-  writeParquetBatches,
-  readParquetBatches,
-} from './arrow.js';
+// Arrow interop is its own entry, @oidstream/parquet-io/arrow: apache-arrow costs ≈ 0.2 s to load, paid only by its users
 export { packImages, IMAGE_COLUMNS } from './pack.js';
 export type { PackOptions, PackResult, PackSkip } from './pack.js';
 export { readRotationCsv, readRotationCsvs } from './rotation-csv.js';

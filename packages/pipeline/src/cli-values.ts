@@ -1,3 +1,4 @@
+import { PRECISIONS, type Precision } from '@oidstream/keras-models/options';
 import { PipelineError } from './errors.js';
 
 /** Flag value parsers that fail with coded one-line errors (commander's own messages are not coded). */
@@ -26,8 +27,9 @@ export function integerAtLeast(flag: string, v: string, min: number): number {
 
 export const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
 
-/** `--precision fp32|int8`. */
-export function parsePrecision(v: string | undefined): 'fp32' | 'int8' {
-  if (v === undefined || v === 'fp32' || v === 'int8') return v ?? 'fp32';
-  throw new PipelineError('BAD_OPTION', `--precision ${JSON.stringify(v)}: use fp32 or int8`);
+/** `--precision fp32|int8` (default fp32). */
+export function parsePrecision(v: string | undefined): Precision {
+  if (v === undefined) return 'fp32';
+  if (PRECISIONS.includes(v as Precision)) return v as Precision;
+  throw new PipelineError('BAD_OPTION', `--precision ${JSON.stringify(v)}: use ${PRECISIONS.join(' or ')}`);
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, describeError } from './cli.js';
@@ -26,6 +27,30 @@ describe('cli', () => {
     }
     const chipsHelp = execFileSync(process.execPath, [path.join(pkg, 'bin/oidstream.js'), 'chips', '--help'], { encoding: 'utf8' });
     expect(chipsHelp).toContain('--boxes <file>');
+  });
+
+  // packages whose load costs a tenth of a second or more: a command's --help must not pay for them
+  const HEAVY = /^(onnxruntime-node|onnxruntime-common|bullmq|ioredis|sharp|apache-arrow|vega|vega-lite|h5wasm|@tensorflow\/[^/]+|hyparquet|hyparquet-writer|hyparquet-compressors|@duckdb\/[^/]+)$/;
+
+  it('`oidstream <command> --help` loads no heavy package, for every command (the compiled bin, a resolve hook records each import)', async () => {
+    const pkg = path.join(import.meta.dirname, '..');
+    const names = (await buildProgram()).commands.map((c) => c.name());
+    expect(names.length).toBeGreaterThanOrEqual(13);
+    const dir = mkdtempSync(path.join(tmpdir(), 'oidstream-help-'));
+    try {
+      for (const name of ['', ...names]) {
+        const log = path.join(dir, `${name || 'top'}.txt`);
+        const argv = ['--import', path.join(pkg, 'test/record-imports.mjs'), path.join(pkg, 'bin/oidstream.js'), ...(name ? [name] : []), '--help'];
+        const help = execFileSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, OIDSTREAM_RECORD_IMPORTS: log } });
+        expect(help).toContain(name ? `Usage: oidstream ${name}` : 'Usage: oidstream');
+        const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+        expect(urls.length, 'the hook saw the imports').toBeGreaterThan(2);
+        const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
+        expect([...packages].filter((p) => HEAVY.test(p)), `oidstream ${name} --help loaded ${[...packages].join(', ')}`).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('oidstream --version prints the package version (the compiled bin)', () => {

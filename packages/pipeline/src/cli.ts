@@ -22,6 +22,9 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Regis
   { name: 'merge', summary: 'merge a sharded run\'s parts into chips.parquet and predictions.parquet', load: async () => (await import('./commands/merge.js')).registerMerge },
 ];
 
+/** The commands' names, in `oidstream --help` order (the bench times each one's `--help`). */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);
+
 /** This package's version (src/ and dist/ both sit one level below package.json). */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

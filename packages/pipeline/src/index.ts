@@ -22,6 +22,7 @@ export type { LedgerEntry, LedgerFile } from './ledger.js';
 export { chooseModels, HOSTED_MOBILENET_URL, ADD_MODEL_HINT } from './model-choice.js';
 export type { ModelSpec, ModelChoice } from './model-choice.js';
 export { PipelineError } from './errors.js';
+export { COMMAND_NAMES } from './cli.js';
 export type { PipelineErrorCode } from './errors.js';
 // The pieces of a sharded run that are pipeline's (the queue, workers, plan and merge are @oidstream/scale-out's)
 export { runShard } from './shard-run.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_ORDER } from '@oidstream/keras-models';
-import type { BackendChoice } from '@oidstream/keras-models';
+import { BACKEND_ORDER, type BackendChoice } from '@oidstream/keras-models/options';
 import { collect, parsePrecision, positiveInt } from './cli-values.js';
 import { addChipOptions, addSelectionOptions, chipOptions, selectionOptions, type ChipFlags, type SelectionFlags } from './stage-flags.js';
 import { PipelineError } from './errors.js';

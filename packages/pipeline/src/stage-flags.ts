@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ChipOptions } from '@oidstream/chip-extract';
-import { SELECT_DEFAULTS, type SelectionOptions } from '@oidstream/oid-join';
+import { SELECT_DEFAULTS, type SelectionOptions } from '@oidstream/oid-join/options';
 import { collect, numberIn, positiveInt } from './cli-values.js';
 import { PipelineError } from './errors.js';
 

@@ -2,26 +2,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { ScaleOutError } from './errors.js';
 import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
-
-/**
- * Time limits for talking to Redis. A Redis that accepts connections but never answers (a half-dead server, a proxy
- * in front of a stopped one) would otherwise hang every command for ever.
- */
-export interface RedisTimeouts {
-  /** TCP (and TLS) connect (ms). */
-  connectTimeoutMs?: number;
-  /** From connecting to the first answer: AUTH, the ready check and a PING (ms). */
-  readyTimeoutMs?: number;
-  /** Any single non-blocking command (ms). */
-  commandTimeoutMs?: number;
-}
-
-/** Generous enough for a slow but live network. */
-export const REDIS_TIMEOUT_DEFAULTS: Required<RedisTimeouts> = {
-  connectTimeoutMs: 10_000,
-  readyTimeoutMs: 15_000,
-  commandTimeoutMs: 30_000,
-};
+import { REDIS_TIMEOUT_DEFAULTS, type RedisTimeouts } from './options.js';
 
 export function resolveRedisTimeouts(timeouts: RedisTimeouts = {}): Required<RedisTimeouts> {
   const o = { ...REDIS_TIMEOUT_DEFAULTS };

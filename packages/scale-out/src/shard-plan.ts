@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidImageId, readParquetRows, readRotationCsv } from '@oidstream/parquet-io';
 import { ScaleOutError } from './errors.js';
+import { SHARD_PLAN_DEFAULTS } from './options.js';
 
 /**
  * Rows [rowStart, rowEnd) of one image Parquet file, and the selected ImageIDs a shard takes from them. For an
@@ -44,8 +45,6 @@ export interface ShardPlanOptions {
   /** Otherwise: as many shards as it takes to hold about this many images each (default 200). */
   imagesPerShard?: number;
 }
-
-export const SHARD_PLAN_DEFAULTS = { imagesPerShard: 200 } as const;
 
 export function shardId(index: number): string {
   return String(index).padStart(5, '0');

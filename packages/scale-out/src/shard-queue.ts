@@ -1,30 +1,9 @@
 import { Queue } from 'bullmq';
 import type { Job, JobState } from 'bullmq';
 import { queueConnection } from './redis-connect.js';
-import type { RedisTimeouts } from './redis-connect.js';
 import { readPartMeta } from './shard-files.js';
 import type { ShardJob, ShardResult } from './shard-job.js';
-
-/** Defaults of the queue and the workers, in one place. */
-export const QUEUE_DEFAULTS = {
-  queue: 'oidstream',
-  /** Attempts per shard (first run + retries). */
-  attempts: 3,
-  /** First retry delay; doubles each retry (BullMQ exponential backoff). */
-  backoffMs: 5_000,
-  /** Shards one worker runs at once (each in its own child process). */
-  concurrency: 1,
-  /** A shard whose worker stops renewing this lock (crash, kill -9, lost machine) is handed to another worker. */
-  lockDurationMs: 60_000,
-  /** How often workers look for such stalled shards. */
-  stalledIntervalMs: 30_000,
-  /** Stalls a shard may survive before it counts as failed. */
-  maxStalledCount: 2,
-  /** An idle worker given --exit-when-idle leaves after the queue has been empty this long. */
-  idleMs: 3_000,
-  /** A starting worker waits this long for Redis to answer. */
-  waitForRedisMs: 60_000,
-} as const;
+import { QUEUE_DEFAULTS, type RedisTimeouts } from './options.js';
 
 /** BullMQ job id of a shard: stable, so enqueueing the same plan twice adds nothing. */
 export function shardJobId(planId: string, shardId: string): string {

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job, SandboxedJob } from 'bullmq';
-import type { RedisTimeouts } from './redis-connect.js';
+import { QUEUE_DEFAULTS, type RedisTimeouts } from './options.js';
 import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { ShardJob, ShardResult } from './shard-job.js';
-import { openQueue, QUEUE_DEFAULTS } from './shard-queue.js';
+import { openQueue } from './shard-queue.js';
 
 /** What a processor is told besides the job: the attempt (1-based) and the worker to name in status. */
 export interface ShardContext {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { collect } from '../cli-values.js';
-import { loadMetadata, selectClasses } from '@oidstream/oid-labels';
 
 interface ClassesFlags {
   metadata: string;
@@ -18,7 +17,8 @@ export function registerClasses(program: Command): void {
     .option('--classes <names>', 'display names or MIDs, comma-separated (CSV quoting for names with commas); repeatable', collect)
     .option('--under <name>', 'every class below this one in the hierarchy; repeatable', collect)
     .option('--json', 'print a JSON array of {LabelName, DisplayName}')
-    .action((opts: ClassesFlags) => {
+    .action(async (opts: ClassesFlags) => {
+      const { loadMetadata, selectClasses } = await import('@oidstream/oid-labels'); // csv-parse: loaded to run, not for --help
       const { catalog, hierarchy } = loadMetadata(opts.metadata);
       const classes = selectClasses(catalog, { classes: opts.classes, under: opts.under, hierarchy });
       if (opts.json) process.stdout.write(JSON.stringify(classes, null, 2) + '\n');

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { BACKEND_ORDER, PREPROCESS_MODES, parseModelSpecs, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models';
+import { BACKEND_ORDER, PREPROCESS_MODES, parseModelSpecs, type BackendChoice, type PreprocessMode } from '@oidstream/keras-models/options';
 import { collect, parsePrecision, positiveInt } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
 import { cliProgressSink, Progress } from '../progress.js';
-import { classifyStage } from '../stages/classify.js';
 
 export function registerClassify(program: Command): void {
   program
@@ -35,6 +34,7 @@ export function registerClassify(program: Command): void {
         }
         preprocessing[name] = mode as PreprocessMode;
       }
+      const { classifyStage } = await import('../stages/classify.js'); // onnxruntime, sharp, Parquet: loaded to run, not for --help
       const result = await classifyStage({
         chips: opts.chips,
         models,

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { integerAtLeast } from '../cli-values.js';
 import { PipelineError } from '../errors.js';
-import { DOWNLOAD_DEFAULTS, downloadImages, formatReasons, imageRefsFromBoxes, progressReporter, readIdList } from '@oidstream/oid-download';
+import { DOWNLOAD_DEFAULTS } from '@oidstream/oid-download/options';
 import type { ImageRef } from '@oidstream/oid-download';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
-import { selectBoxes } from '../stages/select.js';
 import type { SelectOptions } from '../stages/select.js';
 
 interface DownloadFlags extends SelectionFlags {
@@ -30,6 +29,7 @@ interface DownloadFlags extends SelectionFlags {
  */
 async function* imageRefsFromSelection(options: SelectOptions): AsyncGenerator<ImageRef> {
   const seen = new Set<string>();
+  const { selectBoxes } = await import('../stages/select.js');
   for await (const box of selectBoxes(options)) {
     if (seen.has(box.ImageID)) continue;
     seen.add(box.ImageID);
@@ -59,6 +59,8 @@ export function registerDownload(program: Command): void {
     .action(async (flags: DownloadFlags) => {
       const sources = [flags.ids, flags.boxes].filter(Boolean).length;
       if (sources > 1) throw new PipelineError('BAD_OPTION', 'give at most one of --ids and --boxes');
+      // fetch, retry and Parquet modules load to run, not for --help
+      const { downloadImages, formatReasons, imageRefsFromBoxes, progressReporter, readIdList } = await import('@oidstream/oid-download');
       let images: Iterable<ImageRef> | AsyncIterable<ImageRef>;
       if (flags.ids) images = await readIdList(flags.ids);
       else if (flags.boxes) images = imageRefsFromBoxes(flags.boxes);

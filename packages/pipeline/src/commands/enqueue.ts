@@ -2,15 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
-import { findOidFiles } from '@oidstream/oid-join';
 import { PipelineError } from '../errors.js';
-import {
-  QUEUE_DEFAULTS, SHARD_PLAN_DEFAULTS, checkRedis, dropPlanJobs, enqueueShards, openQueue, planRun, redactRedisUrl, resolveRedisUrl, withRedis,
-} from '@oidstream/scale-out';
+import { QUEUE_DEFAULTS, SHARD_PLAN_DEFAULTS } from '@oidstream/scale-out/options';
 import type { PlannedRun } from '@oidstream/scale-out';
 import { addRunOutputOptions, runOutputOptions } from '../run-flags.js';
 import type { RunOutputFlags } from '../run-flags.js';
-import { publishOnce, setupShardedRun } from '../shard-setup.js';
 import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
 import type { RedisTimeoutFlags } from './redis-flags.js';
 
@@ -53,6 +49,10 @@ export function registerEnqueue(program: Command): void {
       const out = path.resolve(f.out);
       const how = { mode: 'redis' as const, queue: f.queue, shards: positiveInt('--shards', f.shards), imagesPerShard: positiveInt('--images-per-shard', f.imagesPerShard) };
       const retry = { attempts: positiveInt('--attempts', f.attempts), backoffMs: positiveInt('--backoff', f.backoff) };
+      // bullmq, the selection and Parquet load to run, not for --help
+      const { checkRedis, dropPlanJobs, enqueueShards, openQueue, planRun, redactRedisUrl, resolveRedisUrl, withRedis } = await import('@oidstream/scale-out');
+      const { findOidFiles } = await import('@oidstream/oid-join');
+      const { publishOnce, setupShardedRun } = await import('../shard-setup.js');
       const url = resolveRedisUrl(f.redis);
       const timeouts = redisTimeouts(f);
       await checkRedis(url, timeouts);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { mergeParts } from '@oidstream/scale-out';
 
 export function registerMerge(program: Command): void {
   program
@@ -12,6 +11,7 @@ export function registerMerge(program: Command): void {
     .action(async (opts: { out: string; list?: boolean; json?: boolean }) => {
       const out = path.resolve(opts.out);
       const t0 = performance.now();
+      const { mergeParts } = await import('@oidstream/scale-out'); // bullmq and Parquet: loaded to run, not for --help
       const result = await mergeParts(out, {
         list: opts.list,
         onProgress: ({ parts, rows }) => {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { REDIS_TIMEOUT_DEFAULTS } from '@oidstream/scale-out';
-import type { RedisTimeouts } from '@oidstream/scale-out';
+import { REDIS_TIMEOUT_DEFAULTS, type RedisTimeouts } from '@oidstream/scale-out/options';
 import { positiveInt } from '../cli-values.js';
 
 export interface RedisTimeoutFlags {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { positiveInt } from '../cli-values.js';
 import { addRunOutputOptions, runOutputOptions, type RunOutputFlags } from '../run-flags.js';
-import { runPipeline } from '../run.js';
-import { parseShardArg } from '@oidstream/scale-out';
-import { runShard } from '../shard-run.js';
+import { parseShardArg } from '@oidstream/scale-out/options';
 import { PipelineError } from '../errors.js';
 
 interface RunFlags extends RunOutputFlags {
@@ -36,6 +34,7 @@ export function registerRun(program: Command): void {
       const options = runOutputOptions(f);
       if (shard && options.precision === 'int8') throw new PipelineError('BAD_OPTION', '--precision int8 is not available with --shard yet: run without --shard, or with fp32');
       if (shard) {
+        const { runShard } = await import('../shard-run.js'); // the run's packages load to run, not for --help
         const r = await runShard(options, shard);
         if (f.json) return void process.stdout.write(JSON.stringify({ result: r }) + '\n');
         if (r.classification) process.stderr.write(`classification skipped: ${r.classification.reason}. ${r.classification.hint}\n`);
@@ -45,6 +44,7 @@ export function registerRun(program: Command): void {
         );
         return;
       }
+      const { runPipeline } = await import('../run.js');
       const result = await runPipeline({
         ...options, json: f.json,
         chipsPartRows: positiveInt('--chips-part-rows', f.chipsPartRows), classifyPartRows: positiveInt('--classify-part-rows', f.classifyPartRows),

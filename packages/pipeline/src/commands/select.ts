@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { cliProgressSink, Progress, type StageProgress } from '../progress.js';
 import { addSelectionOptions, selectionOptions, type SelectionFlags } from '../stage-flags.js';
-import { resolveSelection, selectionFiles } from '@oidstream/oid-join';
+import { resolveSelection } from '@oidstream/oid-join/options';
 
 interface SelectFlags extends SelectionFlags {
   data: string;
@@ -17,6 +17,7 @@ export function registerSelect(program: Command): void {
     .requiredOption('--out <dir>', 'output dir');
   addSelectionOptions(cmd).action(async (opts: SelectFlags) => {
     const selection = selectionOptions(opts); // flag values checked before any scan
+    const { selectionFiles } = await import('@oidstream/oid-join'); // the CSV scan: loaded to run, not for --help
     const files = await selectionFiles({ data: opts.data, ...selection }, resolveSelection({ data: opts.data, ...selection }));
     const labelFiles = files.labels.flatMap((l) => l.files);
     const totalMB = (list: string[]): number => list.reduce((s, f) => s + statSync(f).size, 0) / 1e6;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { QUEUE_DEFAULTS, checkRedis, formatStatus, openQueue, readPlan, resolveRedisUrl, runStatus, withRedis } from '@oidstream/scale-out';
+import { QUEUE_DEFAULTS } from '@oidstream/scale-out/options';
 import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
 import type { RedisTimeoutFlags } from './redis-flags.js';
 
@@ -15,6 +15,8 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print the status as JSON');
   addRedisTimeoutOptions(cmd)
     .action(async (opts: RedisTimeoutFlags & { out?: string; redis?: string; queue?: string; all?: boolean; json?: boolean }) => {
+      // bullmq and Parquet load to run, not for --help
+      const { checkRedis, formatStatus, openQueue, readPlan, resolveRedisUrl, runStatus, withRedis } = await import('@oidstream/scale-out');
       const url = resolveRedisUrl(opts.redis);
       const timeouts = redisTimeouts(opts);
       if (!opts.out) {

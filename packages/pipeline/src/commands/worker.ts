@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { QUEUE_DEFAULTS, processorFile, resolveRedisUrl, runWorker, waitForRedis } from '@oidstream/scale-out';
+import { QUEUE_DEFAULTS } from '@oidstream/scale-out/options';
 import type { WorkerEvent } from '@oidstream/scale-out';
 import { PipelineError } from '../errors.js';
 import { addRedisTimeoutOptions, redisTimeouts } from './redis-flags.js';
@@ -50,6 +50,7 @@ export function registerWorker(program: Command): void {
     .option('--json', 'one JSON line per event on stdout');
   addRedisTimeoutOptions(cmd)
     .action(async (opts: RedisTimeoutFlags & { redis?: string; queue: string; concurrency: number; lockDuration: number; stalledInterval: number; maxStalled: number; exitWhenIdle?: boolean | string; waitForRedis: number; json?: boolean }) => {
+      const { processorFile, resolveRedisUrl, runWorker, waitForRedis } = await import('@oidstream/scale-out'); // bullmq: loaded to run, not for --help
       const url = resolveRedisUrl(opts.redis);
       const timeouts = redisTimeouts(opts);
       let told = false;
