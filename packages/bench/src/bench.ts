@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -60,6 +60,8 @@ export interface BenchOptions {
   model?: string;
   /** Re-encode the generated images at OID's usual size (long side 1024, JPEG q90). Default true. */
   realSize?: boolean;
+  /** Real photos (a folder of .jpg, e.g. ../shared/oid-real/images) that replace the generator's images, cycled. */
+  photos?: string;
   /** Measure on this OID data dir (annotations/, images/) at one scale instead of generated data at two. */
   data?: string;
   /** Where the generated data and outputs go; kept when given. Default a temp dir, removed at the end. */
@@ -85,8 +87,8 @@ function defaultModel(): string | undefined {
   return candidates.map((s) => s && path.join(s, 'models', 'mobilenet_v1_0.75_224')).find((d): d is string => !!d && existsSync(path.join(d, 'model.json')));
 }
 
-/** Data for one scale, made by the repo's own generator (tools/gen-oid), optionally at real-photo size. */
-async function generate(out: string, images: number, realSize: boolean): Promise<void> {
+/** Data for one scale, made by the repo's own generator (tools/gen-oid), optionally at real-photo size or with real photos. */
+async function generate(out: string, images: number, realSize: boolean, photos?: string): Promise<void> {
   let gen: typeof import('@oidstream/tools');
   try {
     gen = await import('@oidstream/tools');
@@ -94,19 +96,31 @@ async function generate(out: string, images: number, realSize: boolean): Promise
     throw new BenchError('BAD_OPTION', 'bench generates its data with @oidstream/tools (the repo\'s gen-oid): run it from the oidstream repository');
   }
   await gen.generateOid({ out, images, force: true });
-  if (!realSize) return;
+  if (!realSize && !photos) return;
   const dir = path.join(out, 'images');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg'));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+  const sources = photos ? await photoSources(photos, `${out}-photos`, realSize) : undefined;
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
-      const file = path.join(dir, files[next++]);
-      const bytes = await sharp(file).resize(1024, 1024, { fit: 'inside' }).jpeg({ quality: 90 }).toBuffer();
-      await writeFile(`${file}.tmp`, bytes);
+      const i = next++;
+      const file = path.join(dir, files[i]);
+      if (sources) await copyFile(sources[i % sources.length], `${file}.tmp`);
+      else await writeFile(`${file}.tmp`, await sharp(file).resize(1024, 1024, { fit: 'inside' }).jpeg({ quality: 90 }).toBuffer());
       await rename(`${file}.tmp`, file);
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** The photos of `dir` (sorted), re-encoded once into `cache` at long side 1024, q90 (with `realSize`). */
+async function photoSources(dir: string, cache: string, realSize: boolean): Promise<string[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.jpe?g$/i.test(f)).sort();
+  if (names.length === 0) throw new BenchError('BAD_OPTION', `--photos ${dir} holds no .jpg photos`);
+  if (!realSize) return names.map((f) => path.join(dir, f));
+  await mkdir(cache, { recursive: true });
+  for (const f of names) await sharp(path.join(dir, f)).resize(1024, 1024, { fit: 'inside' }).jpeg({ quality: 90 }).toFile(path.join(cache, f));
+  return names.map((f) => path.join(cache, f));
 }
 
 async function boxesCsv(out: string): Promise<string> {
@@ -232,8 +246,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       const out = path.join(work, `out-${scale}`);
       await mkdir(out, { recursive: true });
       if (!options.data) {
-        log(`generating ${scale} images${options.realSize === false ? '' : ' (re-encoded at long side 1024, q90)'} …`);
-        await generate(data, scale, options.realSize !== false);
+        log(`generating ${scale} images${options.photos ? ` (photos of ${options.photos}, cycled)` : ''}${options.realSize === false ? '' : ' (at long side 1024, q90)'} …`);
+        await generate(data, scale, options.realSize !== false, options.photos);
       }
       log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
       await benchSelect(rec, scale, data, out, log);

@@ -4,7 +4,7 @@ import { PipelineError } from '../errors.js';
 
 /** What this command calls in @oidstream/bench (that package depends on this one, so its types are not imported). */
 interface BenchModule {
-  runBench(options: { scale?: number; scales?: number[]; reps?: number; model?: string; data?: string; workDir?: string; jsonFile?: string; realSize?: boolean }): Promise<unknown>;
+  runBench(options: { scale?: number; scales?: number[]; reps?: number; model?: string; data?: string; workDir?: string; jsonFile?: string; realSize?: boolean; photos?: string }): Promise<unknown>;
   benchChild(taskJson: string): Promise<void>;
 }
 
@@ -29,18 +29,19 @@ export function registerBench(program: Command): void {
     .option('--model <dir|url>', 'model for classify (default ../shared/models/mobilenet_v1_0.75_224 when present)')
     .option('--data <dir>', 'measure on this OID data dir at one scale instead of generated data')
     .option('--small-images', 'keep the generator\'s small images (default: re-encode at long side 1024, q90, like OID)')
+    .option('--photos <dir>', 'real photos (.jpg) that replace the generator\'s images, cycled, e.g. ../shared/oid-real/images')
     .option('--keep <dir>', 'keep generated data and outputs in this dir')
     .option('--out <file.json>', 'write the rows, ratios, date and machine as JSON here')
     .option('--json', 'print the result as JSON on stdout')
     .option('--child <task>', 'internal: run one measurement in this process')
-    .action(async (o: { scale?: string; scales?: string; reps?: string; model?: string; data?: string; smallImages?: boolean; keep?: string; out?: string; json?: boolean; child?: string }) => {
+    .action(async (o: { scale?: string; scales?: string; reps?: string; model?: string; data?: string; smallImages?: boolean; photos?: string; keep?: string; out?: string; json?: boolean; child?: string }) => {
       const bench = await loadBench();
       if (o.child) return bench.benchChild(o.child);
       if (o.scale !== undefined && o.scales !== undefined) throw new PipelineError('BAD_OPTION', 'give --scale or --scales, not both');
       const scales = o.scales?.split(',').map((v) => positiveInt('--scales', v.trim())!);
       const r = await bench.runBench({
         scale: positiveInt('--scale', o.scale), scales, reps: positiveInt('--reps', o.reps), model: o.model, data: o.data, workDir: o.keep, jsonFile: o.out,
-        realSize: !o.smallImages,
+        realSize: !o.smallImages, photos: o.photos,
       });
       if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
     });
