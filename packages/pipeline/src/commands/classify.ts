@@ -34,7 +34,7 @@ export function registerClassify(program: Command): void {
         }
         preprocessing[name] = mode as PreprocessMode;
       }
-      const { classifyStage } = await import('../stages/classify.js'); // onnxruntime, sharp, Parquet: loaded to run, not for --help
+      const { classifyStage, precisionNote } = await import('../stages/classify.js'); // onnxruntime, sharp, Parquet: loaded to run, not for --help
       const result = await classifyStage({
         chips: opts.chips,
         models,
@@ -51,6 +51,6 @@ export function registerClassify(program: Command): void {
       });
       const summary = { predictions: result.file, rows: result.rows, seconds: Math.round(result.ms) / 1000, models: result.models };
       if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else process.stderr.write(`wrote ${result.rows} predictions to ${result.file} (${result.models.map((m) => `${m.name}: ${m.backend}, ${m.preprocessing}${m.int8 ? `, ${m.precision} (${m.int8.weights} weights; int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips)` : ''}`).join('; ')})\n`);
+      else process.stderr.write(`wrote ${result.rows} predictions to ${result.file} (${result.models.map((m) => `${m.name}: ${m.backend}, ${m.preprocessing}${precisionNote(m)}`).join('; ')})\n`);
     });
 }

@@ -10,7 +10,7 @@ import type { RunContext, StageOutcome } from '../run-context.js';
 import type { RunRecord } from '../run-record.js';
 import { RUN_DEFAULTS, type RunOptions } from '../run.js';
 import { chipsStage } from '../stages/chips.js';
-import { classifyStage, openModels } from '../stages/classify.js';
+import { classifyStage, openModels, precisionNote } from '../stages/classify.js';
 import { packStage } from '../stages/pack.js';
 import { selectStage } from '../stages/select.js';
 
@@ -130,7 +130,7 @@ export async function chipsAndClassifyStages({ run, o, layout, out, warn }: RunS
       if (int8Models.length > 0) record.int8 = Object.fromEntries(int8Models.map((m) => [m.name, { precision: m.precision ?? 'fp32', ...m.int8! }]));
       return {
         outputs: [RUN_FILES.predictions, RUN_FILES.errors], counts: { predictions: r.rows, classifyParts: r.parts, classifyPartsReused: r.partsReused },
-        note: r.models.map((m) => `${m.name}: ${m.backend}${m.int8 ? `, ${m.precision} (${m.int8.weights} weights); int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips` : ''}`).join(', '),
+        note: r.models.map((m) => `${m.name}: ${m.backend}${precisionNote(m)}`).join(', '),
       };
     }, modelsKey);
     run.noteCounts(classify.counts);

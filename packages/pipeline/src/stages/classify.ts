@@ -67,6 +67,11 @@ export interface ClassifyStageResult {
 }
 
 /** Open every model of the specs (closing those opened if one fails). */
+/** A model's precision for summary lines: ', int8 (<weights> weights; int8 top-1 agreement with FP32 … on N chips)', or '' in fp32. */
+export function precisionNote(m: ClassifyStageResult['models'][number]): string {
+  return m.int8 ? `, ${m.precision} (${m.int8.weights} weights; int8 top-1 agreement with FP32 ${(m.int8.top1Agreement * 100).toFixed(1)} % on ${m.int8.images} chips)` : '';
+}
+
 export async function openModels(specs: readonly ModelSpec[], o: Omit<ClassifyStageOptions, 'chips' | 'models' | 'out'>): Promise<ClassifierModel[]> {
   const models: ClassifierModel[] = [];
   try {
