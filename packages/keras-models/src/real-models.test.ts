@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
+// OID big-cat MID → ImageNet class, and the close family ImageNet has and OID lacks (also right): the report's tables,
+// so photos are scored here as a run's report scores chips
+import { BIG_CAT_WNID, FAMILY_WNIDS } from '@oidstream/report';
 import { closeClassifier, openClassifier } from './classifier.js';
 import { classifyBatch } from './classify-batch.js';
 import { loadKerasModel } from './load-model.js';
@@ -12,17 +15,6 @@ import { loadKerasModel } from './load-model.js';
 const shared = process.env.OIDSTREAM_SHARED ?? path.resolve(import.meta.dirname, '../../../../shared');
 const haveShared = existsSync(path.join(shared, 'models', 'mobilenet_v1_0.75_224')) && existsSync(path.join(shared, 'oid-real', 'images'));
 
-/** OID big-cat MID → its ImageNet class. */
-const IMAGENET_FOR: Record<string, string> = {
-  '/m/07dm6': 'n02129604', // Tiger → tiger
-  '/m/096mb': 'n02129165', // Lion → lion
-  '/m/0cd4d': 'n02130308', // Cheetah → cheetah
-  '/m/0c29q': 'n02128385', // Leopard → leopard
-  '/m/0449p': 'n02128925', // Jaguar (Animal) → jaguar
-  '/m/04g2r': 'n02127052', // Lynx → lynx
-};
-/** Close family that ImageNet has and OID does not: also counted as the right big cat. */
-const CLOSE_FAMILY = new Set(['n02128757' /* snow_leopard */, 'n02125311' /* cougar */]);
 
 function realPhotos() {
   const csv = readFileSync(path.join(shared, 'oid-real', 'annotations', 'derived-annotations-human-imagelabels-boxable.csv'), 'utf8');
@@ -31,7 +23,7 @@ function realPhotos() {
     .split(/\r?\n/)
     .slice(1)
     .map((line) => line.split(','))
-    .filter(([, , mid, conf]) => IMAGENET_FOR[mid] && Number(conf) === 1)
+    .filter(([, , mid, conf]) => BIG_CAT_WNID[mid] && Number(conf) === 1)
     .map(([ImageID, , LabelName]) => ({ ImageID, LabelName, chip: new Uint8Array(readFileSync(path.join(shared, 'oid-real', 'images', `${ImageID}.jpg`))) }));
 }
 
@@ -50,9 +42,9 @@ async function accuracy(name: string, dir: string) {
     const misses: string[] = [];
     for (const r of out) {
       const wnid = r[`${name}_wnid`] as string;
-      const want = IMAGENET_FOR[r.LabelName as string];
+      const want = BIG_CAT_WNID[r.LabelName as string];
       if (wnid === want) exact++;
-      if (wnid === want || CLOSE_FAMILY.has(wnid)) right++;
+      if (wnid === want || FAMILY_WNIDS.includes(wnid)) right++;
       else misses.push(`${r.ImageID} ${r.LabelName} → ${r[`${name}_label`]}`);
     }
     const result = { n: out.length, right, exact, accuracy: right / out.length, preprocessing: model.preprocessing, backend: model.runner.backend, misses };
