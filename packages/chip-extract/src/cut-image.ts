@@ -165,17 +165,17 @@ async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number
 async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipRecord> {
   let p = pipeline;
   if (angle) p = p.rotate(angle);
-  let pixels: Record<string, Uint8Array> | undefined;
+  let pixels: Promise<Record<string, Uint8Array>> | undefined;
   if (o.modelInputs.length) {
-    // the upright chip pixels once; the JPEG and every model input are made from them (same JPEG as without)
+    // the upright chip pixels once; the JPEG and every model input are made from them, at once (same JPEG as without)
     const { data: px, info: pi } = await p.raw().toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: pi.width, height: pi.height, channels: pi.channels } } as const;
     p = sharp(px, raw);
-    pixels = await modelInputs(px, raw, o.modelInputs);
+    pixels = modelInputs(px, raw, o.modelInputs);
   }
   // otherwise one sharp pipeline per chip: decode, cut, turn and encode (each pipeline costs ~1 ms of thread hand-offs)
   if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-  const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
+  const [{ data, info }, inputs] = await Promise.all([p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true }), pixels]);
   const chip: ChipRecord = {
     kind: 'chip',
     box,
@@ -185,7 +185,7 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
     chip_height: info.height,
     chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
   };
-  if (pixels) chip.pixels = pixels;
+  if (inputs) chip.pixels = inputs;
   return chip;
 }
 
