@@ -88,7 +88,7 @@ function defaultModel(): string | undefined {
 }
 
 /** Data for one scale, made by the repo's own generator (tools/gen-oid), optionally at real-photo size or with real photos. */
-async function generate(out: string, images: number, realSize: boolean, photos?: string): Promise<void> {
+async function generate(out: string, images: number, realSize: boolean, photos?: string[]): Promise<void> {
   let gen: typeof import('@oidstream/tools');
   try {
     gen = await import('@oidstream/tools');
@@ -99,13 +99,12 @@ async function generate(out: string, images: number, realSize: boolean, photos?:
   if (!realSize && !photos) return;
   const dir = path.join(out, 'images');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
-  const sources = photos ? await photoSources(photos, `${out}-photos`, realSize) : undefined;
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
       const file = path.join(dir, files[i]);
-      if (sources) await copyFile(sources[i % sources.length], `${file}.tmp`);
+      if (photos) await copyFile(photos[i % photos.length], `${file}.tmp`);
       else await writeFile(`${file}.tmp`, await sharp(file).resize(1024, 1024, { fit: 'inside' }).jpeg({ quality: 90 }).toBuffer());
       await rename(`${file}.tmp`, file);
     }
@@ -240,6 +239,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   try {
     await benchHelp(rec);
     await benchResnet(rec, hasTorchvision);
+    // real photos are re-encoded once for every scale
+    const photos = options.photos && !options.data ? await photoSources(options.photos, path.join(work, 'photos'), options.realSize !== false) : undefined;
     scales = options.data ? [(await readdir(path.join(options.data, 'images'))).filter((f) => f.endsWith('.jpg')).length] : options.scales ?? [small, small * 4];
     for (const scale of scales) {
       const data = options.data ?? path.join(work, `data-${scale}`);
@@ -247,7 +248,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       await mkdir(out, { recursive: true });
       if (!options.data) {
         log(`generating ${scale} images${options.photos ? ` (photos of ${options.photos}, cycled)` : ''}${options.realSize === false ? '' : ' (at long side 1024, q90)'} …`);
-        await generate(data, scale, options.realSize !== false, options.photos);
+        await generate(data, scale, options.realSize !== false, photos);
       }
       log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
       await benchSelect(rec, scale, data, out, log);
