@@ -54,6 +54,8 @@ export interface BenchOptions {
   scale?: number;
   /** Generate data at exactly these scales instead (e.g. [400, 4000] for issue 11's RSS check); overrides `scale`. */
   scales?: number[];
+  /** Only these stages (help, resnet50, select, pack, chips, classify, run, report); chips and later need pack's output. Default all. */
+  stages?: string[];
   /** Runs per figure; each figure is their median. Default 3. */
   reps?: number;
   /** Model for classify (default ../shared/models/mobilenet_v1_0.75_224 when present; else classify is not measured). */
@@ -78,6 +80,14 @@ export interface BenchResult {
   rows: BenchRow[];
   ratios: Record<number, BenchRatio[]>;
   slowest: string;
+}
+
+export const BENCH_STAGES = ['help', 'resnet50', 'select', 'pack', 'chips', 'classify', 'run', 'report'];
+
+/** A kept work dir already holds this scale's data (with --stages, so that one stage is measured again on the same data). */
+async function generated(data: string, images: number): Promise<boolean> {
+  const files = await readdir(path.join(data, 'images')).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith('.jpg')).length === images;
 }
 
 /** ../shared beside the repository (this file is in packages/bench/{src,dist}), or beside the working directory. */
@@ -234,11 +244,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const work = options.workDir ?? path.join(os.tmpdir(), `oidstream-bench-${process.pid}`);
   const [hasPil, hasTorch, hasTorchvision] = [await pythonHas('PIL'), await pythonHas('torch'), await pythonHas('torchvision')];
   const rec = new Recorder(reps, log);
+  const stages = new Set(options.stages ?? BENCH_STAGES);
+  for (const st of stages) if (!BENCH_STAGES.includes(st)) throw new BenchError('BAD_OPTION', `unknown stage ${st}: stages are ${BENCH_STAGES.join(', ')}`);
+  const want = (st: string) => stages.has(st);
   const ratios: Record<number, BenchRatio[]> = {};
   let scales: number[] = [];
   try {
-    await benchHelp(rec);
-    await benchResnet(rec, hasTorchvision);
+    if (want('help')) await benchHelp(rec);
+    if (want('resnet50')) await benchResnet(rec, hasTorchvision);
     // real photos are re-encoded once for every scale
     const photos = options.photos && !options.data ? await photoSources(options.photos, path.join(work, 'photos'), options.realSize !== false) : undefined;
     scales = options.data ? [(await readdir(path.join(options.data, 'images'))).filter((f) => f.endsWith('.jpg')).length] : options.scales ?? [small, small * 4];
@@ -246,18 +259,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       const data = options.data ?? path.join(work, `data-${scale}`);
       const out = path.join(work, `out-${scale}`);
       await mkdir(out, { recursive: true });
-      if (!options.data) {
+      if (!options.data && !(options.stages && (await generated(data, scale)))) {
         log(`generating ${scale} images${options.photos ? ` (photos of ${options.photos}, cycled)` : ''}${options.realSize === false ? '' : ' (at long side 1024, q90)'} …`);
         await generate(data, scale, options.realSize !== false, photos);
       }
       log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
-      await benchSelect(rec, scale, data, out, log);
-      await rec.add(scale, 'pack', 'oidstream', () => inChild({ kind: 'pack', data, out }), 1);
-      await benchChips(rec, scale, data, out, hasPil);
-      if (model) await benchClassify(rec, scale, out, model, hasTorch);
-      else rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
-      await rec.add(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
-      await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
+      if (want('select')) await benchSelect(rec, scale, data, out, log);
+      if (want('pack')) await rec.add(scale, 'pack', 'oidstream', () => inChild({ kind: 'pack', data, out }), 1);
+      if (want('chips')) await benchChips(rec, scale, data, out, hasPil);
+      if (want('classify') && model) await benchClassify(rec, scale, out, model, hasTorch);
+      else if (want('classify')) rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
+      if (want('run')) await rec.add(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
+      if (want('report')) await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
       ratios[scale] = issue11Ratios(rec.rows, scale, scales[0]);
       log(`ratios at ${scale} images (ours ÷ peer):`);
       for (const l of formatRatios(ratios[scale])) log(l);

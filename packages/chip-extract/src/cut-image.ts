@@ -1,6 +1,7 @@
+import { cropJpeg, available as libjpegAvailable, type JpegCropError } from '@oidstream/jpeg-crop';
 import { imageSize } from 'image-size';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { boxToRegion } from './box-region.js';
+import { boxToRegion, type Region } from './box-region.js';
 import { chipRelativePath } from './chip-path.js';
 import type { ChipErrorCode } from './errors.js';
 import { inputSizeKey, type ResolvedChipOptions } from './options.js';
@@ -34,6 +35,7 @@ export interface ImageHeader {
   width: number;
   height: number;
   upright: boolean;
+  jpeg: boolean;
 }
 
 /**
@@ -50,11 +52,11 @@ export async function readImageHeader(bytes: Uint8Array, maxPixels: number): Pro
   if (size?.type === 'jpg' && size.width && size.height) {
     const orientation = size.orientation ?? 1;
     const turned = orientation >= 5 && orientation <= 8;
-    return { width: turned ? size.height : size.width, height: turned ? size.width : size.height, upright: orientation === 1 };
+    return { width: turned ? size.height : size.width, height: turned ? size.width : size.height, upright: orientation === 1, jpeg: true };
   }
   const meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
   if (!meta.autoOrient.width || !meta.autoOrient.height) throw new Error('image has no size');
-  return { width: meta.autoOrient.width, height: meta.autoOrient.height, upright: (meta.orientation ?? 1) === 1 };
+  return { width: meta.autoOrient.width, height: meta.autoOrient.height, upright: (meta.orientation ?? 1) === 1, jpeg: meta.format === 'jpeg' };
 }
 
 /** OID Rotation (degrees counter-clockwise: 0/90/180/270; null/NaN = unknown = 0) → sharp's clockwise angle; undefined when invalid. */
@@ -87,14 +89,19 @@ export async function cutImage(
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', 'image bytes are missing or empty'));
   }
+  let header: ImageHeader | undefined;
+  try {
+    header = await readImageHeader(bytes, o.maxPixels);
+  } catch {
+    // undecodable: the decoders below report it
+  }
+  if (header && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && angle === 0 && o.maxSide === 0) {
+    const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, o);
+    if (cut) return cut;
+  }
   if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, angle, o);
   // bound memory: ~3 bytes per pixel stay decoded while the boxes are cut
-  try {
-    const { width, height } = await readImageHeader(bytes, o.maxPixels);
-    if (width * height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, angle, o);
-  } catch {
-    // undecodable: decodeImage below reports it
-  }
+  if (header && header.width * header.height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, angle, o);
   let img: DecodedImage;
   try {
     img = await decodeImage(bytes, o.maxPixels);
@@ -111,6 +118,41 @@ export async function cutImage(
         out[i + k] = await cutBox(img, imageId, box, n, angle, o);
       }),
     );
+  }
+  return out;
+}
+
+/**
+ * Upright JPEGs: one partial libjpeg-turbo decode of the rows and columns under the boxes, then one encode per chip,
+ * all on libuv's pool (@oidstream/jpeg-crop; same bytes as sharp's path). Undefined when sharp must do it (CMYK, an
+ * ICC profile to apply). Very large images with several boxes are cut box by box, as in cutDirect.
+ */
+async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader, o: ResolvedChipOptions): Promise<ChipResult[] | undefined> {
+  const out: ChipResult[] = new Array(boxes.length);
+  const todo: { i: number; box: BoxRow; n: number; region: Region }[] = [];
+  boxes.forEach(({ box, n }, i) => {
+    const r = boxToRegion(box, header.width, header.height, o);
+    if ('code' in r) out[i] = fail(box, imageId, n, r.code, r.reason);
+    else todo.push({ i, box, n, region: r.region });
+  });
+  const groups = header.width * header.height > o.rawDecodeMaxPixels ? todo.map((t) => [t]) : [todo];
+  for (const group of groups) {
+    let crops;
+    try {
+      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels: o.modelInputs.length > 0, maxPixels: o.maxPixels });
+    } catch (err) {
+      const e = err as JpegCropError;
+      if (e.code === 'UNSUPPORTED' || e.code === 'NOT_BUILT') return undefined;
+      const reason = `cannot decode image: ${e.message.split('\n')[0]}`;
+      for (const { i, box, n } of todo) out[i] ??= fail(box, imageId, n, 'BAD_IMAGE', reason);
+      return out;
+    }
+    for (const [k, { i, box, n }] of group.entries()) {
+      const c = crops[k];
+      const chip: ChipRecord = { kind: 'chip', box, chip_id: `${imageId}_${n}`, chip: c.jpeg, chip_width: c.width, chip_height: c.height, chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n) };
+      if (c.pixels) chip.pixels = await modelInputs(c.pixels, { raw: { width: c.width, height: c.height, channels: 3 } }, o.modelInputs);
+      out[i] = chip;
+    }
   }
   return out;
 }

@@ -29,6 +29,11 @@ export interface ChipOptions {
    * keyed `HxW`), made from the same decoded image, so a classifier never decodes the chip JPEG again (default none).
    */
   modelInputs?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Cut upright JPEGs with @oidstream/jpeg-crop (libjpeg-turbo: only the rows and columns under the boxes are decoded;
+   * chips byte-identical to sharp's) when its native binding is built; false = always sharp (default true).
+   */
+  libjpeg?: boolean;
 }
 
 export type ResolvedChipOptions = Required<ChipOptions>;
@@ -48,6 +53,7 @@ export const CHIP_DEFAULTS: ResolvedChipOptions = {
   maxPixels: 100_000_000,
   rawDecodeMaxPixels: 24_000_000,
   modelInputs: [],
+  libjpeg: true,
 };
 
 function check(ok: boolean, message: string): void {
@@ -65,6 +71,7 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(typeof o.optimizeCoding === 'boolean', 'optimizeCoding must be a boolean');
   check(Number.isFinite(o.padding) && o.padding >= 0 && o.padding <= 1000, `padding must be a percentage 0–1000, got ${o.padding}`);
   check(typeof o.square === 'boolean', 'square must be a boolean');
+  check(typeof o.libjpeg === 'boolean', 'libjpeg must be a boolean');
   check(Number.isFinite(o.minBoxSize) && o.minBoxSize >= 1, `minBoxSize must be ≥ 1 pixel, got ${o.minBoxSize}`);
   check(Number.isInteger(o.maxSide) && o.maxSide >= 0, `maxSide must be a whole number of pixels (0 = off), got ${o.maxSide}`);
   check(Number.isInteger(o.concurrency) && o.concurrency >= 1 && o.concurrency <= 64, `concurrency must be 1–64, got ${o.concurrency}`);

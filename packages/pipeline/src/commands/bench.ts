@@ -25,6 +25,7 @@ export function registerBench(program: Command): void {
     .description('per-stage throughput, load and peak RSS beside peers (DuckDB, bare sharp, PIL, bare predict, PyTorch) at two scales; medians of --reps runs (package @oidstream/bench)')
     .option('--scale <n>', 'images at the small scale; the large scale is 4× (default 200)')
     .option('--scales <a,b>', 'generate data at exactly these scales instead, e.g. 400,4000 (peak RSS of run is compared between the first and each other)')
+    .option('--stages <list>', 'only these stages, e.g. chips,classify (of help, resnet50, select, pack, chips, classify, run, report; chips and later need pack\'s output, kept with --keep)')
     .option('--reps <n>', 'runs per figure, the median is reported (default 3)')
     .option('--model <dir|url>', 'model for classify (default ../shared/models/mobilenet_v1_0.75_224 when present)')
     .option('--data <dir>', 'measure on this OID data dir at one scale instead of generated data')
@@ -34,14 +35,14 @@ export function registerBench(program: Command): void {
     .option('--out <file.json>', 'write the rows, ratios, date and machine as JSON here')
     .option('--json', 'print the result as JSON on stdout')
     .option('--child <task>', 'internal: run one measurement in this process')
-    .action(async (o: { scale?: string; scales?: string; reps?: string; model?: string; data?: string; smallImages?: boolean; photos?: string; keep?: string; out?: string; json?: boolean; child?: string }) => {
+    .action(async (o: { scale?: string; scales?: string; reps?: string; stages?: string; model?: string; data?: string; smallImages?: boolean; photos?: string; keep?: string; out?: string; json?: boolean; child?: string }) => {
       const bench = await loadBench();
       if (o.child) return bench.benchChild(o.child);
       if (o.scale !== undefined && o.scales !== undefined) throw new PipelineError('BAD_OPTION', 'give --scale or --scales, not both');
       const scales = o.scales?.split(',').map((v) => positiveInt('--scales', v.trim())!);
       const r = await bench.runBench({
         scale: positiveInt('--scale', o.scale), scales, reps: positiveInt('--reps', o.reps), model: o.model, data: o.data, workDir: o.keep, jsonFile: o.out,
-        realSize: !o.smallImages, photos: o.photos,
+        realSize: !o.smallImages, photos: o.photos, stages: o.stages?.split(',').map((v) => v.trim()),
       });
       if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
     });

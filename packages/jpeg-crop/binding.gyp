@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "jpeg_crop",
+      "sources": ["native/jpeg_crop.c"],
+      "libraries": ["-ljpeg"],
+      "cflags": ["-O3", "-std=gnu11", "-Wall"]
+    }
+  ]
+}

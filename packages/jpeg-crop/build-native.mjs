@@ -1,0 +1,13 @@
+// Builds the libjpeg-turbo binding with node-gyp (npm puts it on a script's PATH). A failed build is not an install
+// failure: the package then reports `available: false` and its users fall back (chip-extract to sharp).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+const addon = 'build/Release/jpeg_crop.node';
+const source = 'native/jpeg_crop.c';
+if (existsSync(addon) && statSync(addon).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
+const r = spawnSync('node-gyp', ['rebuild', '--silent'], { stdio: ['ignore', 'ignore', 'pipe'], shell: process.platform === 'win32' });
+if (r.status !== 0) {
+  const why = r.error ? r.error.message : String(r.stderr).split('\n').find((l) => /error/i.test(l)) ?? `exit ${r.status}`;
+  console.warn(`@oidstream/jpeg-crop: native build failed (${why.trim().slice(0, 200)}); it needs a C compiler and libjpeg-turbo's headers (Debian: apt-get install libjpeg62-turbo-dev). Chips are then cut with sharp.`);
+}

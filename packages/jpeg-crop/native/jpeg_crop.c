@@ -1,0 +1,318 @@
+// Crop regions out of one JPEG with one partial libjpeg-turbo decode, and encode each as a JPEG, off the main thread.
+// Decode: accurate integer IDCT and fancy upsampling (libjpeg's defaults, as libvips and Pillow), so the pixels are
+// the ones a full decode gives; only the rows and columns around the regions are decoded.
+#define _GNU_SOURCE  // memmem
+#include <node_api.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+// Margin decoded around the regions so that upsampling at the crop's edges sees the same neighbours as a full decode.
+#define MARGIN 16
+
+typedef struct {
+  struct jpeg_error_mgr mgr;
+  jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+} error_ctx;
+
+typedef struct {
+  unsigned char *jpeg;
+  unsigned long jpeg_size;
+  unsigned char *pixels;
+} crop_out;
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref input_ref;
+  const unsigned char *input;
+  size_t input_size;
+  uint32_t count;
+  int32_t *regions;  // left, top, width, height per region
+  int quality, optimize, want_pixels;
+  double max_pixels;
+  crop_out *out;
+  unsigned char *band, *drop;  // decode buffers, freed by execute
+  const char *code;  // NULL on success
+  char message[JMSG_LENGTH_MAX + 64];
+} crop_job;
+
+static void on_error(j_common_ptr cinfo) {
+  error_ctx *err = (error_ctx *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, err->message);
+  longjmp(err->jump, 1);
+}
+
+// Warnings (a truncated file, corrupt data) fail like libvips' failOn 'warning'.
+static void on_message(j_common_ptr cinfo, int level) {
+  if (level < 0) on_error(cinfo);
+}
+
+static void fail(crop_job *job, const char *code, const char *message) {
+  job->code = code;
+  snprintf(job->message, sizeof job->message, "%s", message);
+}
+
+static int has_icc(j_decompress_ptr d) {
+  for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next)
+    if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 && memcmp(m->data, "ICC_PROFILE", 11) == 0) return 1;
+  return 0;
+}
+
+static int encode(crop_job *job, const unsigned char *rows, size_t stride, int w, int h, crop_out *o) {
+  struct jpeg_compress_struct c;
+  error_ctx err;
+  c.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_error;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&c);
+    fail(job, "ENCODE_FAILED", err.message);
+    return 0;
+  }
+  jpeg_create_compress(&c);
+  jpeg_mem_dest(&c, &o->jpeg, &o->jpeg_size);
+  c.image_width = (JDIMENSION)w;
+  c.image_height = (JDIMENSION)h;
+  c.input_components = 3;
+  c.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, job->quality, TRUE);
+  c.optimize_coding = job->optimize ? TRUE : FALSE;
+  c.dct_method = JDCT_ISLOW;
+  c.write_JFIF_header = FALSE;  // as libvips: the chips are byte-identical to sharp's
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = (JSAMPROW)(rows + (size_t)c.next_scanline * stride);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  return 1;
+}
+
+// Decode rows [y0, y1) of the columns around [x0, x1) into job->band (3 bytes per pixel); returns its first column.
+static JDIMENSION decode_band(crop_job *job, j_decompress_ptr d, JDIMENSION y0, JDIMENSION y1, JDIMENSION x0, JDIMENSION x1,
+                              JDIMENSION *band_width) {
+  JDIMENSION start = x0 > MARGIN ? x0 - MARGIN : 0;
+  JDIMENSION end = x1 + MARGIN < d->output_width ? x1 + MARGIN : d->output_width;
+  JDIMENSION width = end - start;
+  if (start > 0 || end < d->output_width) jpeg_crop_scanline(d, &start, &width);
+  JDIMENSION first = y0 > MARGIN ? y0 - MARGIN : 0;
+  if (first > 0) jpeg_skip_scanlines(d, first);
+  size_t stride = (size_t)width * 3;
+  job->band = malloc(stride * (y1 - y0));
+  job->drop = malloc(stride);  // the margin's rows above y0: decoded for the upsampler's context, then dropped
+  if (!job->band || !job->drop) {
+    fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded rows");
+    return 0;
+  }
+  while (d->output_scanline < y1) {
+    JDIMENSION y = d->output_scanline;
+    JSAMPROW row = y >= y0 ? job->band + (size_t)(y - y0) * stride : job->drop;
+    if (jpeg_read_scanlines(d, &row, 1) != 1) {
+      fail(job, "BAD_JPEG", "the JPEG ends before the rows asked for");
+      return 0;
+    }
+  }
+  *band_width = width;
+  return start;
+}
+
+static void release_buffers(crop_job *job) {
+  free(job->band);
+  free(job->drop);
+  job->band = job->drop = NULL;
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  crop_job *job = data;
+  struct jpeg_decompress_struct d;
+  error_ctx err;
+  d.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_error;
+  err.mgr.emit_message = on_message;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&d);
+    if (!job->code) fail(job, "BAD_JPEG", err.message);
+    release_buffers(job);
+    return;
+  }
+  jpeg_create_decompress(&d);
+  jpeg_mem_src(&d, job->input, (unsigned long)job->input_size);
+  jpeg_save_markers(&d, JPEG_APP0 + 2, 0xffff);
+  jpeg_read_header(&d, TRUE);
+  if ((double)d.image_width * (double)d.image_height > job->max_pixels) {
+    fail(job, "TOO_MANY_PIXELS", "the image has more pixels than maxPixels");
+  } else if (d.jpeg_color_space != JCS_YCbCr && d.jpeg_color_space != JCS_GRAYSCALE && d.jpeg_color_space != JCS_RGB) {
+    fail(job, "UNSUPPORTED", "CMYK/YCCK JPEG");
+  } else if (has_icc(&d)) {
+    fail(job, "UNSUPPORTED", "the JPEG has an ICC profile (needs colour management)");
+  }
+  if (job->code) {
+    jpeg_destroy_decompress(&d);
+    return;
+  }
+  d.out_color_space = JCS_RGB;
+  d.dct_method = JDCT_ISLOW;
+  jpeg_start_decompress(&d);
+  JDIMENSION x0 = d.output_width, x1 = 0, y0 = d.output_height, y1 = 0;
+  for (uint32_t i = 0; i < job->count; i++) {
+    const int32_t *r = job->regions + 4 * i;
+    if (r[0] < 0 || r[1] < 0 || r[2] < 1 || r[3] < 1 || (JDIMENSION)(r[0] + r[2]) > d.output_width ||
+        (JDIMENSION)(r[1] + r[3]) > d.output_height) {
+      fail(job, "BAD_REGION", "a region lies outside the image");
+      jpeg_destroy_decompress(&d);
+      return;
+    }
+    if ((JDIMENSION)r[0] < x0) x0 = r[0];
+    if ((JDIMENSION)r[1] < y0) y0 = r[1];
+    if ((JDIMENSION)(r[0] + r[2]) > x1) x1 = r[0] + r[2];
+    if ((JDIMENSION)(r[1] + r[3]) > y1) y1 = r[1] + r[3];
+  }
+  JDIMENSION bw = 0;
+  JDIMENSION bx = decode_band(job, &d, y0, y1, x0, x1, &bw);
+  // the rows below the regions are never decoded; a file cut short still fails, as a full decode would: 0xFFD9 can
+  // only be the end-of-image marker inside and after entropy-coded data
+  // (the 2 bytes before the read position too: libjpeg may just have read the marker)
+  if (!job->code && !memmem(d.src->next_input_byte - 2, d.src->bytes_in_buffer + 2, "\xff\xd9", 2))
+    fail(job, "BAD_JPEG", "Premature end of JPEG file (no end-of-image marker)");
+  jpeg_abort_decompress(&d);
+  jpeg_destroy_decompress(&d);
+  if (job->code) {
+    release_buffers(job);
+    return;
+  }
+  const unsigned char *band = job->band;
+  size_t stride = (size_t)bw * 3;
+  for (uint32_t i = 0; i < job->count && !job->code; i++) {
+    const int32_t *r = job->regions + 4 * i;
+    const unsigned char *origin = band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3;
+    if (!encode(job, origin, stride, r[2], r[3], &job->out[i])) break;
+    if (job->want_pixels) {
+      size_t line = (size_t)r[2] * 3;
+      unsigned char *px = malloc(line * r[3]);
+      if (!px) {
+        fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
+        break;
+      }
+      for (int y = 0; y < r[3]; y++) memcpy(px + y * line, origin + (size_t)y * stride, line);
+      job->out[i].pixels = px;
+    }
+  }
+  release_buffers(job);
+}
+
+static void free_finalizer(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+static napi_value take_buffer(napi_env env, unsigned char **data, size_t size) {
+  napi_value buf;
+  if (napi_create_external_buffer(env, size, *data, free_finalizer, NULL, &buf) != napi_ok) {
+    void *copy;
+    napi_create_buffer_copy(env, size, *data, &copy, &buf);
+    free(*data);
+  }
+  *data = NULL;
+  return buf;
+}
+
+static void set_int(napi_env env, napi_value obj, const char *name, int32_t v) {
+  napi_value n;
+  napi_create_int32(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  crop_job *job = data;
+  if (status != napi_ok && !job->code) fail(job, "CANCELLED", "the crop was cancelled");
+  if (job->code) {
+    napi_value msg, code, error;
+    napi_create_string_utf8(env, job->message, NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, job->code, NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  } else {
+    napi_value list;
+    napi_create_array_with_length(env, job->count, &list);
+    for (uint32_t i = 0; i < job->count; i++) {
+      crop_out *o = &job->out[i];
+      napi_value item;
+      napi_create_object(env, &item);
+      napi_set_named_property(env, item, "jpeg", take_buffer(env, &o->jpeg, o->jpeg_size));
+      set_int(env, item, "width", job->regions[4 * i + 2]);
+      set_int(env, item, "height", job->regions[4 * i + 3]);
+      if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)job->regions[4 * i + 2] * job->regions[4 * i + 3] * 3));
+      napi_set_element(env, list, i, item);
+    }
+    napi_resolve_deferred(env, job->deferred, list);
+  }
+  for (uint32_t i = 0; i < job->count; i++) {
+    free(job->out[i].jpeg);
+    free(job->out[i].pixels);
+  }
+  napi_delete_reference(env, job->input_ref);
+  napi_delete_async_work(env, job->work);
+  free(job->out);
+  free(job->regions);
+  free(job);
+}
+
+// crop(jpeg: Uint8Array, regions: Int32Array, quality, optimize, wantPixels, maxPixels) → Promise<{jpeg,width,height,pixels?}[]>
+static napi_value crop(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], promise, name;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 6) {
+    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, wantPixels, maxPixels)");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length, region_length;
+  void *input, *regions;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &input, &ab, &offset) != napi_ok || type != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[1], &type, &region_length, &regions, &ab, &offset) != napi_ok || type != napi_int32_array ||
+      region_length % 4 != 0) {
+    napi_throw_type_error(env, "BAD_OPTIONS", "jpeg must be a Uint8Array and regions an Int32Array of 4 numbers per region");
+    return NULL;
+  }
+  crop_job *job = calloc(1, sizeof *job);
+  job->count = (uint32_t)(region_length / 4);
+  job->regions = malloc(region_length * sizeof(int32_t) + 1);
+  job->out = calloc(job->count + 1, sizeof(crop_out));
+  memcpy(job->regions, regions, region_length * sizeof(int32_t));
+  job->input = input;
+  job->input_size = length;
+  napi_get_value_int32(env, argv[2], &job->quality);
+  bool optimize, pixels;
+  napi_get_value_bool(env, argv[3], &optimize);
+  napi_get_value_bool(env, argv[4], &pixels);
+  job->optimize = optimize;
+  job->want_pixels = pixels;
+  napi_get_value_double(env, argv[5], &job->max_pixels);
+  napi_create_reference(env, argv[0], 1, &job->input_ref);
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "oidstream:jpeg-crop", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn, version;
+  napi_create_function(env, "crop", NAPI_AUTO_LENGTH, crop, NULL, &fn);
+  napi_set_named_property(env, exports, "crop", fn);
+  napi_create_int32(env, LIBJPEG_TURBO_VERSION_NUMBER, &version);
+  napi_set_named_property(env, exports, "libjpegTurboVersion", version);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { haveShared, needs, SHARED_DIR } from '@oidstream/test-needs';
+import sharp, { type JpegOptions } from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { available, type CropRegion, cropJpeg, JpegCropError, unavailableReason } from './index.js';
+
+const skip = needs(`the jpeg-crop native binding (a C compiler and libjpeg62-turbo-dev): ${unavailableReason}`, available);
+
+/** A photo-like test image: smooth gradients plus noise, so chroma upsampling at every edge matters. */
+async function testJpeg(width: number, height: number, jpeg: JpegOptions = {}): Promise<Buffer> {
+  const px = Buffer.alloc(width * height * 3);
+  let seed = 7;
+  for (let i = 0; i < px.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const p = Math.floor(i / 3);
+    px[i] = (((p % width) * (1 + (i % 3))) / 3 + Math.floor(p / width) / 2 + (seed >>> 27)) & 255;
+  }
+  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92, ...jpeg }).toBuffer();
+}
+
+/** What chip-extract did before this package: sharp's crop, as the reference. */
+async function sharpCrop(bytes: Uint8Array, r: CropRegion): Promise<{ jpeg: Buffer; pixels: Buffer }> {
+  const p = sharp(bytes, { failOn: 'warning' }).extract(r).toColourspace('srgb');
+  return { jpeg: await p.clone().jpeg({ quality: 90, optimiseCoding: true }).toBuffer(), pixels: await p.clone().raw().toBuffer() };
+}
+
+async function expectLikeSharp(bytes: Uint8Array, regions: CropRegion[]): Promise<void> {
+  const crops = await cropJpeg(bytes, regions, { pixels: true });
+  for (const [i, r] of regions.entries()) {
+    const ref = await sharpCrop(bytes, r);
+    expect({ ...r, same: crops[i].pixels?.equals(ref.pixels) }).toEqual({ ...r, same: true });
+    expect({ ...r, same: crops[i].jpeg.equals(ref.jpeg) }).toEqual({ ...r, same: true });
+    expect([crops[i].width, crops[i].height]).toEqual([r.width, r.height]);
+  }
+}
+
+describe.skipIf(skip)('cropJpeg', () => {
+  it('gives sharp’s pixels and bytes for regions at every edge, alone and together (4:2:0, odd size)', async () => {
+    const bytes = await testJpeg(613, 411);
+    const regions = [
+      { left: 0, top: 0, width: 613, height: 411 },
+      { left: 0, top: 0, width: 1, height: 1 },
+      { left: 612, top: 410, width: 1, height: 1 },
+      { left: 17, top: 33, width: 200, height: 100 },
+      { left: 16, top: 16, width: 16, height: 16 },
+      { left: 301, top: 203, width: 312, height: 208 },
+      { left: 255, top: 0, width: 9, height: 411 },
+    ];
+    for (const r of regions) await expectLikeSharp(bytes, [r]);
+    await expectLikeSharp(bytes, regions);
+  });
+
+  it('handles progressive, 4:4:4 and greyscale JPEGs', async () => {
+    const r = [{ left: 37, top: 45, width: 150, height: 120 }];
+    await expectLikeSharp(await testJpeg(320, 240, { progressive: true }), r);
+    await expectLikeSharp(await testJpeg(320, 240, { chromaSubsampling: '4:4:4' }), r);
+    const grey = await sharp(await testJpeg(320, 240)).greyscale().jpeg().toBuffer();
+    await expectLikeSharp(grey, r);
+  });
+
+  it.skipIf(needs('../shared/oid-real/images', haveShared('oid-real/images')))('gives sharp’s bytes on the real OID photos', async () => {
+    const dir = path.join(SHARED_DIR, 'oid-real/images');
+    let cropped = 0;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.jpg'))) {
+      const bytes = readFileSync(path.join(dir, name));
+      const { width = 0, height = 0 } = await sharp(bytes).metadata();
+      const r = { left: Math.floor(width * 0.2), top: Math.floor(height * 0.3), width: Math.floor(width * 0.5), height: Math.floor(height * 0.4) };
+      try {
+        await expectLikeSharp(bytes, [r]);
+        cropped++;
+      } catch (err) {
+        // ICC-tagged photos need colour management: sharp's job
+        expect((err as JpegCropError).code).toBe('UNSUPPORTED');
+      }
+    }
+    expect(cropped).toBeGreaterThan(30);
+  });
+
+  it('rejects bad input with stable codes', async () => {
+    const bytes = await testJpeg(64, 48);
+    const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: JpegCropError) => e.code);
+    const one = [{ left: 0, top: 0, width: 8, height: 8 }];
+    expect(await code(cropJpeg(bytes.subarray(0, bytes.length / 2), [{ left: 0, top: 0, width: 64, height: 48 }]))).toBe('BAD_JPEG');
+    // cut short below the region: its rows decode, yet the file is reported, as a full decode would
+    expect(await code(cropJpeg(bytes.subarray(0, bytes.length - 40), one))).toBe('BAD_JPEG');
+    expect(await code(cropJpeg(Buffer.from('not a jpeg at all'), one))).toBe('BAD_JPEG');
+    expect(await code(cropJpeg(bytes, [{ left: 60, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, [{ left: 0.5, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, one, { maxPixels: 1000 }))).toBe('TOO_MANY_PIXELS');
+    expect(await code(cropJpeg(bytes, one, { quality: 0 }))).toBe('BAD_OPTIONS');
+    const cmyk = await sharp(bytes).toColourspace('cmyk').jpeg().toBuffer();
+    expect(await code(cropJpeg(cmyk, one))).toBe('UNSUPPORTED');
+    const icc = await sharp(bytes).withIccProfile('p3').jpeg().toBuffer();
+    expect(await code(cropJpeg(icc, one))).toBe('UNSUPPORTED');
+    expect(await cropJpeg(bytes, [])).toEqual([]);
+  });
+});
