@@ -9,6 +9,15 @@
 #include <string.h>
 #include <jpeglib.h>
 
+// Flags of crop(): what to make of each region, and what to refuse.
+enum {
+  JC_PIXELS = 1,          // return the region's RGB pixels
+  JC_ENCODE = 2,          // encode the region as a JPEG
+  JC_DECODE_ENCODED = 4,  // the pixels are those of the encoded JPEG decoded again (what a reader of the file sees)
+  JC_IGNORE_ICC = 8,      // decode ICC-tagged JPEGs without colour management (as Keras/PIL) instead of refusing
+  JC_UPRIGHT_ONLY = 16,   // refuse an EXIF orientation other than 1 (the caller turns such images another way)
+};
+
 // Margin decoded around the regions so that upsampling at the crop's edges sees the same neighbours as a full decode.
 #define MARGIN 16
 
@@ -32,7 +41,7 @@ typedef struct {
   size_t input_size;
   uint32_t count;
   int32_t *regions;  // left, top, width, height per region
-  int quality, optimize, want_pixels;
+  int quality, optimize, flags;
   double max_pixels;
   crop_out *out;
   unsigned char *band, *drop;  // decode buffers, freed by execute
@@ -60,6 +69,61 @@ static int has_icc(j_decompress_ptr d) {
   for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next)
     if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 && memcmp(m->data, "ICC_PROFILE", 11) == 0) return 1;
   return 0;
+}
+
+static unsigned read16(const unsigned char *p, int le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
+static unsigned read32(const unsigned char *p, int le) { return le ? read16(p, 1) | read16(p + 2, 1) << 16 : read16(p, 0) << 16 | read16(p + 2, 0); }
+
+// EXIF orientation (tag 0x0112 of IFD0) of a saved APP1 marker list; 1 when absent or unreadable.
+static unsigned exif_orientation(j_decompress_ptr d) {
+  for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next) {
+    if (m->marker != JPEG_APP0 + 1 || m->data_length < 14 || memcmp(m->data, "Exif\0\0", 6) != 0) continue;
+    const unsigned char *t = m->data + 6;
+    size_t n = m->data_length - 6;
+    int le = t[0] == 'I';
+    unsigned ifd = read32(t + 4, le);
+    if (ifd + 2 > n) return 1;
+    unsigned entries = read16(t + ifd, le);
+    for (unsigned i = 0; i < entries && ifd + 2 + 12 * (i + 1) <= n; i++) {
+      const unsigned char *e = t + ifd + 2 + 12 * i;
+      if (read16(e, le) == 0x0112) return read16(e + 8, le);
+    }
+    return 1;
+  }
+  return 1;
+}
+
+// Decode a whole JPEG to RGB (the crops this file just encoded), into a new buffer.
+static int decode_rgb(crop_job *job, const unsigned char *jpeg, unsigned long size, int w, int h, unsigned char **out) {
+  struct jpeg_decompress_struct d;
+  error_ctx err;
+  d.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_error;
+  unsigned char *volatile px = malloc((size_t)w * h * 3);
+  if (!px) {
+    fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded chip");
+    return 0;
+  }
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&d);
+    free(px);
+    fail(job, "ENCODE_FAILED", err.message);
+    return 0;
+  }
+  jpeg_create_decompress(&d);
+  jpeg_mem_src(&d, jpeg, size);
+  jpeg_read_header(&d, TRUE);
+  d.out_color_space = JCS_RGB;
+  d.dct_method = JDCT_ISLOW;
+  jpeg_start_decompress(&d);
+  while (d.output_scanline < d.output_height) {
+    JSAMPROW row = px + (size_t)d.output_scanline * w * 3;
+    jpeg_read_scanlines(&d, &row, 1);
+  }
+  jpeg_finish_decompress(&d);
+  jpeg_destroy_decompress(&d);
+  *out = px;
+  return 1;
 }
 
 static int encode(crop_job *job, const unsigned char *rows, size_t stride, int w, int h, crop_out *o) {
@@ -144,13 +208,17 @@ static void execute(napi_env env, void *data) {
   jpeg_create_decompress(&d);
   jpeg_mem_src(&d, job->input, (unsigned long)job->input_size);
   jpeg_save_markers(&d, JPEG_APP0 + 2, 0xffff);
+  if (job->flags & JC_UPRIGHT_ONLY) jpeg_save_markers(&d, JPEG_APP0 + 1, 0xffff);
   jpeg_read_header(&d, TRUE);
+  unsigned orientation = job->flags & JC_UPRIGHT_ONLY ? exif_orientation(&d) : 1;
   if ((double)d.image_width * (double)d.image_height > job->max_pixels) {
     fail(job, "TOO_MANY_PIXELS", "the image has more pixels than maxPixels");
   } else if (d.jpeg_color_space != JCS_YCbCr && d.jpeg_color_space != JCS_GRAYSCALE && d.jpeg_color_space != JCS_RGB) {
     fail(job, "UNSUPPORTED", "CMYK/YCCK JPEG");
-  } else if (has_icc(&d)) {
+  } else if (!(job->flags & JC_IGNORE_ICC) && has_icc(&d)) {
     fail(job, "UNSUPPORTED", "the JPEG has an ICC profile (needs colour management)");
+  } else if (orientation != 1) {
+    fail(job, "UNSUPPORTED", "the JPEG has an EXIF orientation (needs turning)");
   }
   if (job->code) {
     jpeg_destroy_decompress(&d);
@@ -161,7 +229,11 @@ static void execute(napi_env env, void *data) {
   jpeg_start_decompress(&d);
   JDIMENSION x0 = d.output_width, x1 = 0, y0 = d.output_height, y1 = 0;
   for (uint32_t i = 0; i < job->count; i++) {
-    const int32_t *r = job->regions + 4 * i;
+    int32_t *r = job->regions + 4 * i;
+    if (r[2] == 0 && r[3] == 0) {  // the whole image
+      r[2] = (int32_t)d.output_width - r[0];
+      r[3] = (int32_t)d.output_height - r[1];
+    }
     if (r[0] < 0 || r[1] < 0 || r[2] < 1 || r[3] < 1 || (JDIMENSION)(r[0] + r[2]) > d.output_width ||
         (JDIMENSION)(r[1] + r[3]) > d.output_height) {
       fail(job, "BAD_REGION", "a region lies outside the image");
@@ -191,16 +263,18 @@ static void execute(napi_env env, void *data) {
   for (uint32_t i = 0; i < job->count && !job->code; i++) {
     const int32_t *r = job->regions + 4 * i;
     const unsigned char *origin = band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3;
-    if (!encode(job, origin, stride, r[2], r[3], &job->out[i])) break;
-    if (job->want_pixels) {
+    crop_out *o = &job->out[i];
+    if ((job->flags & JC_ENCODE) && !encode(job, origin, stride, r[2], r[3], o)) break;
+    if (job->flags & JC_DECODE_ENCODED) {
+      if (!decode_rgb(job, o->jpeg, o->jpeg_size, r[2], r[3], &o->pixels)) break;
+    } else if (job->flags & JC_PIXELS) {
       size_t line = (size_t)r[2] * 3;
-      unsigned char *px = malloc(line * r[3]);
-      if (!px) {
+      o->pixels = malloc(line * r[3]);
+      if (!o->pixels) {
         fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
         break;
       }
-      for (int y = 0; y < r[3]; y++) memcpy(px + y * line, origin + (size_t)y * stride, line);
-      job->out[i].pixels = px;
+      for (int y = 0; y < r[3]; y++) memcpy(o->pixels + y * line, origin + (size_t)y * stride, line);
     }
   }
   release_buffers(job);
@@ -245,7 +319,7 @@ static void complete(napi_env env, napi_status status, void *data) {
       crop_out *o = &job->out[i];
       napi_value item;
       napi_create_object(env, &item);
-      napi_set_named_property(env, item, "jpeg", take_buffer(env, &o->jpeg, o->jpeg_size));
+      if (o->jpeg) napi_set_named_property(env, item, "jpeg", take_buffer(env, &o->jpeg, o->jpeg_size));
       set_int(env, item, "width", job->regions[4 * i + 2]);
       set_int(env, item, "height", job->regions[4 * i + 3]);
       if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)job->regions[4 * i + 2] * job->regions[4 * i + 3] * 3));
@@ -264,13 +338,13 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-// crop(jpeg: Uint8Array, regions: Int32Array, quality, optimize, wantPixels, maxPixels) → Promise<{jpeg,width,height,pixels?}[]>
+// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels) → Promise<{jpeg,width,height,pixels?}[]>
 static napi_value crop(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 6) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, wantPixels, maxPixels)");
+    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, flags, maxPixels)");
     return NULL;
   }
   napi_typedarray_type type;
@@ -292,11 +366,10 @@ static napi_value crop(napi_env env, napi_callback_info info) {
   job->input = input;
   job->input_size = length;
   napi_get_value_int32(env, argv[2], &job->quality);
-  bool optimize, pixels;
+  bool optimize;
   napi_get_value_bool(env, argv[3], &optimize);
-  napi_get_value_bool(env, argv[4], &pixels);
   job->optimize = optimize;
-  job->want_pixels = pixels;
+  napi_get_value_int32(env, argv[4], &job->flags);
   napi_get_value_double(env, argv[5], &job->max_pixels);
   napi_create_reference(env, argv[0], 1, &job->input_ref);
   napi_create_promise(env, &job->deferred, &promise);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { haveShared, needs, SHARED_DIR } from '@oidstream/test-needs';
 import sharp, { type JpegOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { available, type CropRegion, cropJpeg, JpegCropError, unavailableReason } from './index.js';
+import { available, type CropRegion, cropJpeg, decodeJpeg, JpegCropError, unavailableReason } from './index.js';
 
 const skip = needs(`the jpeg-crop native binding (a C compiler and libjpeg62-turbo-dev): ${unavailableReason}`, available);
 
@@ -26,7 +26,7 @@ async function sharpCrop(bytes: Uint8Array, r: CropRegion): Promise<{ jpeg: Buff
 }
 
 async function expectLikeSharp(bytes: Uint8Array, regions: CropRegion[]): Promise<void> {
-  const crops = await cropJpeg(bytes, regions, { pixels: true });
+  const crops = await cropJpeg(bytes, regions, { pixels: true, optimizeCoding: true });
   for (const [i, r] of regions.entries()) {
     const ref = await sharpCrop(bytes, r);
     expect({ ...r, same: crops[i].pixels?.equals(ref.pixels) }).toEqual({ ...r, same: true });
@@ -75,6 +75,28 @@ describe.skipIf(skip)('cropJpeg', () => {
       }
     }
     expect(cropped).toBeGreaterThan(30);
+  });
+
+  it("pixels: 'encoded' gives the chip file's own pixels, as sharp decodes it", async () => {
+    const bytes = await testJpeg(320, 240);
+    const [c] = await cropJpeg(bytes, [{ left: 33, top: 17, width: 151, height: 97 }], { pixels: 'encoded' });
+    expect(c.pixels?.equals(await sharp(c.jpeg).raw().toBuffer())).toBe(true);
+  });
+
+  it('decodeJpeg gives sharp’s pixels; refuses EXIF-turned and ICC-tagged (unless ignored) files', async () => {
+    const bytes = await testJpeg(123, 77, { progressive: true });
+    const img = await decodeJpeg(bytes);
+    expect([img.width, img.height, img.data.equals(await sharp(bytes).raw().toBuffer())]).toEqual([123, 77, true]);
+    const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: JpegCropError) => e.code);
+    // withMetadata also tags sRGB: ignoreIcc, so that only the orientation decides
+    const turned = await sharp(bytes).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    expect(await code(decodeJpeg(turned, { ignoreIcc: true }))).toBe('UNSUPPORTED');
+    const upright = await sharp(bytes).withMetadata({ orientation: 1 }).jpeg().toBuffer();
+    expect(await code(decodeJpeg(upright, { ignoreIcc: true }))).toBe('resolved');
+    const icc = await sharp(bytes).withIccProfile('p3').jpeg().toBuffer();
+    expect(await code(decodeJpeg(icc))).toBe('UNSUPPORTED');
+    const ignored = await decodeJpeg(icc, { ignoreIcc: true });
+    expect(ignored.data.equals(await sharp(icc, { ignoreIcc: true }).raw().toBuffer())).toBe(true);
   });
 
   it('rejects bad input with stable codes', async () => {

@@ -1,5 +1,5 @@
 import { JpegCropError, type JpegCropErrorCode } from './errors.js';
-import { binding, loadError } from './native-binding.js';
+import { binding, FLAGS, loadError } from './native-binding.js';
 
 /** A rectangle of whole pixels, in the stored (not EXIF-turned) frame of the JPEG. */
 export interface CropRegion {
@@ -12,11 +12,14 @@ export interface CropRegion {
 export interface CropOptions {
   /** JPEG quality of each crop, 1–100. Default 90. */
   quality?: number;
-  /** Optimised Huffman tables (smaller files, as sharp's default). Default true. */
+  /** Optimised Huffman tables (smaller files, ~20 % more encode time). Default false. */
   optimizeCoding?: boolean;
-  /** Also return each crop's RGB pixels. Default false. */
-  pixels?: boolean;
-  /** Refuse images with more pixels than this (decompression bombs). Default 268,402,689 (sharp's). */
+  /**
+   * Also return RGB pixels: `true` the region's own, `'encoded'` those of its JPEG decoded again (what a reader of
+   * the chip file, e.g. Keras `load_img`, sees). Default false.
+   */
+  pixels?: boolean | 'encoded';
+  /** Refuse images with more pixels than this (decompression bombs). Default 100,000,000. */
   maxPixels?: number;
 }
 
@@ -25,8 +28,21 @@ export interface Crop {
   jpeg: Buffer;
   width: number;
   height: number;
-  /** RGB, 3 bytes per pixel, row by row (with `pixels: true`). */
+  /** RGB, 3 bytes per pixel, row by row (with `pixels`). */
   pixels?: Buffer;
+}
+
+export interface DecodeOptions {
+  /** Decode ICC-tagged JPEGs without applying the profile (as Keras/PIL do) instead of refusing them. Default false. */
+  ignoreIcc?: boolean;
+  maxPixels?: number;
+}
+
+/** Decoded RGB pixels, 3 bytes per pixel. */
+export interface RgbPixels {
+  data: Buffer;
+  width: number;
+  height: number;
 }
 
 /** True when the native binding loaded; otherwise `unavailableReason` says why. */
@@ -35,26 +51,43 @@ export const unavailableReason = loadError;
 /** libjpeg-turbo's version as a number (2001005 = 2.1.5), or undefined. */
 export const libjpegTurboVersion = binding?.libjpegTurboVersion;
 
+const MAX_PIXELS = 100_000_000;
+
+async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number) {
+  if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
+  if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
+  try {
+    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    throw new JpegCropError((e.code ?? 'BAD_JPEG') as JpegCropErrorCode, e.message);
+  }
+}
+
 /**
  * Decode the rows and columns of `jpeg` that cover `regions` (once, on libuv's thread pool), and encode each region.
  * Pixels equal a full decode's (accurate integer IDCT, fancy upsampling). Rejects with a JpegCropError.
  */
 export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[], options: CropOptions = {}): Promise<Crop[]> {
-  if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
-  const { quality = 90, optimizeCoding = true, pixels = false, maxPixels = 268_402_689 } = options;
+  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS } = options;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new JpegCropError('BAD_OPTIONS', `quality must be an integer 1–100, got ${quality}`);
-  if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
   if (regions.length === 0) return [];
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
     const v = [r.left, r.top, r.width, r.height];
-    if (!v.every(Number.isInteger)) throw new JpegCropError('BAD_REGION', `region ${i} is not whole pixels: ${JSON.stringify(r)}`);
+    if (!v.every(Number.isInteger) || r.width < 1 || r.height < 1) throw new JpegCropError('BAD_REGION', `region ${i} is not whole pixels: ${JSON.stringify(r)}`);
     flat.set(v, i * 4);
   });
-  try {
-    return await binding.crop(jpeg, flat, quality, optimizeCoding, pixels, maxPixels);
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    throw new JpegCropError((e.code ?? 'BAD_JPEG') as JpegCropErrorCode, e.message);
-  }
+  const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);
+  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels)) as Crop[];
+}
+
+/**
+ * The whole JPEG as RGB, decoded as libvips/Pillow do (accurate IDCT, fancy upsampling). Refuses (UNSUPPORTED) an
+ * EXIF orientation other than 1, CMYK, and ICC-tagged files unless `ignoreIcc`: the caller decodes those another way.
+ */
+export async function decodeJpeg(jpeg: Uint8Array, options: DecodeOptions = {}): Promise<RgbPixels> {
+  const flags = FLAGS.pixels | FLAGS.uprightOnly | (options.ignoreIcc ? FLAGS.ignoreIcc : 0);
+  const [img] = await call(jpeg, new Int32Array(4), 90, false, flags, options.maxPixels ?? MAX_PIXELS);
+  return { data: img.pixels!, width: img.width, height: img.height };
 }

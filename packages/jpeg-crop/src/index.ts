@@ -1,2 +1,13 @@
-export { cropJpeg, available, unavailableReason, libjpegTurboVersion, type CropRegion, type CropOptions, type Crop } from './crop-jpeg.js';
+export {
+  cropJpeg,
+  decodeJpeg,
+  available,
+  unavailableReason,
+  libjpegTurboVersion,
+  type CropRegion,
+  type CropOptions,
+  type Crop,
+  type DecodeOptions,
+  type RgbPixels,
+} from './crop-jpeg.js';
 export { JpegCropError, type JpegCropErrorCode } from './errors.js';

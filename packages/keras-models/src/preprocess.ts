@@ -1,3 +1,4 @@
+import { available as libjpegAvailable, decodeJpeg, type JpegCropError } from '@oidstream/jpeg-crop';
 import sharp, { type Sharp } from 'sharp';
 import type { KerasModelTopology } from './backend.js';
 import { withDefaults } from './defaults.js';
@@ -173,6 +174,10 @@ export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number,
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   };
+  if (o.interpolation === 'nearest') {
+    const img = await decodeWithLibjpeg(bytes, o.maxPixels);
+    if (img) return sizes.map(() => img);
+  }
   try {
     const base = () => {
       const img = sharp(bytes, { failOn: 'error', ignoreIcc: true, limitInputPixels: o.maxPixels });
@@ -190,6 +195,22 @@ export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number,
       throw new KerasModelsError('IMAGE_TOO_LARGE', `image has more than maxPixels (${o.maxPixels}) pixels`, { cause: err });
     }
     throw new KerasModelsError('BAD_IMAGE', `cannot decode image (${bytes.byteLength} bytes): ${msg}`, { cause: err });
+  }
+}
+
+/**
+ * Upright JPEGs through @oidstream/jpeg-crop (libjpeg-turbo on libuv's pool, no per-call libvips set-up: the same
+ * pixels as sharp's decode). Undefined when sharp must decode: other formats, EXIF turns, CMYK, a decoder warning
+ * (sharp here only fails on errors), or no native build.
+ */
+async function decodeWithLibjpeg(bytes: Uint8Array, maxPixels: number): Promise<RgbImage | undefined> {
+  if (!libjpegAvailable || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  try {
+    const { data, width, height } = await decodeJpeg(bytes, { ignoreIcc: true, maxPixels });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  } catch (err) {
+    if ((err as JpegCropError).code === 'TOO_MANY_PIXELS') throw new KerasModelsError('IMAGE_TOO_LARGE', `image has more than maxPixels (${maxPixels}) pixels`, { cause: err });
+    return undefined;
   }
 }
 
