@@ -167,6 +167,30 @@ describe('cutImage: pixel formats', () => {
   });
 });
 
+describe('cutImage: chipPixels', () => {
+  for (const libjpeg of [true, false]) {
+    it(`'cut' is the box as decoded, 'file' the chip JPEG as decoded (${libjpeg ? 'libjpeg-turbo' : 'sharp'})`, async () => {
+      const bytes = await quadrantJpeg(200, 160);
+      const boxes = [TL, BR].map((b, n) => ({ box: b, n }));
+      for (const single of [false, true]) {
+        const list = single ? boxes.slice(0, 1) : boxes;
+        const cut = (await cutImage(ID, bytes, 0, list, resolveChipOptions({ libjpeg, chipPixels: 'cut' }))).map(chip);
+        const file = (await cutImage(ID, bytes, 0, list, resolveChipOptions({ libjpeg, chipPixels: 'file' }))).map(chip);
+        for (const [i, c] of cut.entries()) {
+          const region = { left: Math.round(list[i].box.XMin * 200), top: Math.round(list[i].box.YMin * 160), width: c.chip_width, height: c.chip_height };
+          const want = await sharp(bytes).extract(region).raw().toBuffer();
+          expect(Buffer.from(c.pixels!.data).equals(want)).toBe(true);
+          expect([c.pixels!.width, c.pixels!.height]).toEqual([c.chip_width, c.chip_height]);
+          expect(Buffer.from(file[i].pixels!.data).equals(await sharp(file[i].chip).raw().toBuffer())).toBe(true);
+          expect(file[i].chip.equals(c.chip)).toBe(true);
+        }
+      }
+      const none = chip((await cutImage(ID, bytes, 0, boxes.slice(0, 1), resolveChipOptions({ libjpeg })))[0]);
+      expect(none.pixels).toBeUndefined();
+    });
+  }
+});
+
 describe('cutImage: bad bytes give one error record per box', () => {
   it('truncated JPEG, one box', async () => {
     const bytes = await quadrantJpeg(200, 200);

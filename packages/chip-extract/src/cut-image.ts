@@ -1,11 +1,11 @@
 import { cropJpeg, available as libjpegAvailable, type JpegCropError } from '@oidstream/jpeg-crop';
 import { imageSize } from 'image-size';
-import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { boxToRegion, type Region } from './box-region.js';
 import { chipRelativePath } from './chip-path.js';
 import type { ChipErrorCode } from './errors.js';
-import { inputSizeKey, type ResolvedChipOptions } from './options.js';
-import type { BoxRow, ChipError, ChipRecord, ChipResult } from './records.js';
+import type { ResolvedChipOptions } from './options.js';
+import type { BoxRow, ChipError, ChipPixels, ChipRecord, ChipResult } from './records.js';
 
 /** One box to cut, with its stable index within its image. */
 export interface IndexedBox {
@@ -139,7 +139,8 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
   for (const group of groups) {
     let crops;
     try {
-      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels: o.modelInputs.length > 0, maxPixels: o.maxPixels });
+      const pixels = o.chipPixels === 'none' ? false : o.chipPixels === 'file' ? 'encoded' : true;
+      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels });
     } catch (err) {
       const e = err as JpegCropError;
       if (e.code === 'UNSUPPORTED' || e.code === 'NOT_BUILT') return undefined;
@@ -150,7 +151,7 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     for (const [k, { i, box, n }] of group.entries()) {
       const c = crops[k];
       const chip: ChipRecord = { kind: 'chip', box, chip_id: `${imageId}_${n}`, chip: c.jpeg, chip_width: c.width, chip_height: c.height, chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n) };
-      if (c.pixels) chip.pixels = await modelInputs(c.pixels, { raw: { width: c.width, height: c.height, channels: 3 } }, o.modelInputs);
+      if (c.pixels) chip.pixels = { data: c.pixels, width: c.width, height: c.height };
       out[i] = chip;
     }
   }
@@ -207,17 +208,16 @@ async function cutBox(img: DecodedImage, imageId: string, box: BoxRow, n: number
 async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: number, angle: number, o: ResolvedChipOptions): Promise<ChipRecord> {
   let p = pipeline;
   if (angle) p = p.rotate(angle);
-  let pixels: Promise<Record<string, Uint8Array>> | undefined;
-  if (o.modelInputs.length) {
-    // the upright chip pixels once; the JPEG and every model input are made from them, at once (same JPEG as without)
-    const { data: px, info: pi } = await p.raw().toBuffer({ resolveWithObject: true });
-    const raw = { raw: { width: pi.width, height: pi.height, channels: pi.channels } } as const;
-    p = sharp(px, raw);
-    pixels = modelInputs(px, raw, o.modelInputs);
+  let cut: ChipPixels | undefined;
+  if (o.chipPixels === 'cut') {
+    // the upright chip pixels once; the JPEG is made from them (the same JPEG as without)
+    const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
+    p = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    cut = await rgb(p.clone());
   }
   // otherwise one sharp pipeline per chip: decode, cut, turn and encode (each pipeline costs ~1 ms of thread hand-offs)
   if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
-  const [{ data, info }, inputs] = await Promise.all([p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true }), pixels]);
+  const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
   const chip: ChipRecord = {
     kind: 'chip',
     box,
@@ -227,21 +227,13 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
     chip_height: info.height,
     chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
   };
-  if (inputs) chip.pixels = inputs;
+  if (cut) chip.pixels = cut;
+  if (o.chipPixels === 'file') chip.pixels = await rgb(sharp(data, { failOn: 'error' }));
   return chip;
 }
 
-/** The chip stretched to each model input size (as Keras `load_img(target_size)`, nearest), RGB. */
-async function modelInputs(px: Buffer, raw: SharpOptions, sizes: ResolvedChipOptions['modelInputs']): Promise<Record<string, Uint8Array>> {
-  const out: Record<string, Uint8Array> = {};
-  await Promise.all(
-    sizes.map(async ([h, w]) => {
-      const key = inputSizeKey([h, w]);
-      if (out[key]) return;
-      const { data, info } = await sharp(px, raw).resize(w, h, { fit: 'fill', kernel: 'nearest' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`model input has ${info.channels} channels`);
-      out[key] = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    }),
-  );
-  return out;
+/** 8-bit sRGB pixels without alpha. */
+async function rgb(p: Sharp): Promise<ChipPixels> {
+  const { data, info } = await p.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }

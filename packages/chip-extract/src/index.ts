@@ -12,6 +12,5 @@ export { parquetImageSource, memoryImageSource } from './image-source.js';
 export type { ImageSource, ParquetImageSource } from './image-source.js';
 export { writeChipFile } from './chip-files.js';
 export { errorToJson } from './records.js';
-export type { BoxRow, ImageRow, ChipRecord, ChipError, ChipResult } from './records.js';
+export type { BoxRow, ImageRow, ChipPixels, ChipRecord, ChipError, ChipResult } from './records.js';
 export { CHIPS_FILE, CHIP_COLUMNS, chipsColumns, chipRow } from './chips-schema.js';
-export { inputSizeKey } from './options.js';

@@ -25,10 +25,11 @@ export interface ChipOptions {
    */
   rawDecodeMaxPixels?: number;
   /**
-   * Model input sizes [height, width]: each chip also carries its pixels resized to each size (HWC RGB, `pixels`
-   * keyed `HxW`), made from the same decoded image, so a classifier never decodes the chip JPEG again (default none).
+   * Each chip also carries its RGB pixels (`pixels`), so a classifier need not decode the chip JPEG: 'cut' = the
+   * box as decoded from the image; 'file' = the chip JPEG as a reader of the file (Keras `load_img`) decodes it,
+   * made while the chip is cut (default 'none').
    */
-  modelInputs?: ReadonlyArray<readonly [number, number]>;
+  chipPixels?: 'none' | 'cut' | 'file';
   /**
    * Cut upright JPEGs with @oidstream/jpeg-crop (libjpeg-turbo: only the rows and columns under the boxes are decoded;
    * chips byte-identical to sharp's) when its native binding is built; false = always sharp (default true).
@@ -37,9 +38,6 @@ export interface ChipOptions {
 }
 
 export type ResolvedChipOptions = Required<ChipOptions>;
-
-/** Key of a model input size in `ChipRecord.pixels`. */
-export const inputSizeKey = (size: readonly [number, number]): string => `${size[0]}x${size[1]}`;
 
 export const CHIP_DEFAULTS: ResolvedChipOptions = {
   quality: 90,
@@ -52,7 +50,7 @@ export const CHIP_DEFAULTS: ResolvedChipOptions = {
   batchBoxes: 20_000,
   maxPixels: 100_000_000,
   rawDecodeMaxPixels: 24_000_000,
-  modelInputs: [],
+  chipPixels: 'none',
   libjpeg: true,
 };
 
@@ -78,9 +76,6 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(Number.isInteger(o.batchBoxes) && o.batchBoxes >= 1, `batchBoxes must be ≥ 1, got ${o.batchBoxes}`);
   check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
   check(Number.isFinite(o.rawDecodeMaxPixels) && o.rawDecodeMaxPixels >= 0, `rawDecodeMaxPixels must be ≥ 0, got ${o.rawDecodeMaxPixels}`);
-  check(
-    Array.isArray(o.modelInputs) && o.modelInputs.every((s) => Array.isArray(s) && s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)),
-    'modelInputs must be a list of [height, width] sizes in pixels',
-  );
+  check(['none', 'cut', 'file'].includes(o.chipPixels), `chipPixels must be none, cut or file, got ${JSON.stringify(o.chipPixels)}`);
   return o;
 }

@@ -11,6 +11,13 @@ export interface ImageRow {
   [column: string]: unknown;
 }
 
+/** HWC RGB uint8, width·height·3 bytes. */
+export interface ChipPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
 export interface ChipRecord {
   kind: 'chip';
   /** The box row, unchanged. */
@@ -23,8 +30,8 @@ export interface ChipRecord {
   chip_height: number;
   /** `chips/<DisplayName>/<chip_id>.jpg`, relative to the output folder. */
   chip_path: string;
-  /** With options.modelInputs: the chip's pixels resized to each model input size (HWC RGB uint8), keyed `HxW`. */
-  pixels?: Record<string, Uint8Array>;
+  /** With options.chipPixels: the chip's RGB pixels, cut from the decoded image ('cut') or as its JPEG decodes ('file'). */
+  pixels?: ChipPixels;
 }
 
 export interface ChipError {

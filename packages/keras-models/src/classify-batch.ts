@@ -4,7 +4,7 @@ import { withDefaults } from './defaults.js';
 import { KerasModelsError } from './errors.js';
 import { decodeTopK, type Prediction } from './imagenet.js';
 import { CLASSIFY_ERROR_COLUMN } from './predictions-schema.js';
-import { decodeForSizes, preprocessResized, type DecodeOptions, type RgbImage } from './preprocess.js';
+import { DECODE_DEFAULTS, decodeForSizes, preprocessResized, type DecodeOptions, type RgbImage } from './preprocess.js';
 
 export interface ClassifyOptions extends DecodeOptions {
   models: ClassifierModel[];
@@ -15,9 +15,10 @@ export interface ClassifyOptions extends DecodeOptions {
   /** Record field holding the image bytes. Default 'chip'. */
   imageField?: string;
   /**
-   * Record field holding model inputs already resized by the caller (one decode for chip and model input):
-   * `{ '<height>x<width>': HWC RGB uint8, height·width·3 bytes }`. A size found there is not decoded from
-   * `imageField`. The field is dropped from the output records. Default 'pixels'.
+   * Record field holding pixels the caller already has (one decode for chip and model input): either the image
+   * itself, `{ data, width, height }` (HWC RGB uint8), resized for every model as a decode of `imageField` would be,
+   * or model inputs already resized, `{ '<height>x<width>': HWC RGB uint8, height·width·3 bytes }` (a size found
+   * there is not decoded from `imageField`). The field is dropped from the output records. Default 'pixels'.
    */
   pixelsField?: string;
   /** Batches in flight at once (decode of one overlaps inference of another; feeds every worker). Default 2. */
@@ -112,8 +113,22 @@ function noImageReason(bytes: unknown, field: string): string | undefined {
   return undefined;
 }
 
+/** The decoded image a record carries in `field` (`{ data, width, height }`), if that is what it holds. */
+function givenImage(record: Row, index: number, field: string): RgbImage | undefined {
+  const img = record[field] as Partial<RgbImage> | null | undefined;
+  if (!(img?.data instanceof Uint8Array)) return undefined;
+  const { data, width, height } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || data.byteLength !== width! * height! * 3 || !data.byteLength) {
+    throw new KerasModelsError('BAD_INPUT', `record ${index}: ${field} must hold width·height·3 RGB bytes, got ${data.byteLength} for ${width}×${height}`);
+  }
+  return { data, width: width!, height: height! };
+}
+
 /** Pixels of one record for every size: taken from `pixelsField` where given, else decoded once from `imageField`. */
 async function recordInputs(record: Row, index: number, sizes: readonly Size[], o: ResolvedClassifyOptions): Promise<Inputs> {
+  // a given image is sampled as Keras' nearest resize (preprocessResized); other filters resize a decode of imageField
+  const image = (o.interpolation ?? DECODE_DEFAULTS.interpolation) === 'nearest' ? givenImage(record, index, o.pixelsField) : undefined;
+  if (image) return { pixels: sizes.map(() => image) };
   const pixels = givenPixels(record, index, sizes, o.pixelsField);
   const missing = sizes.filter((_, k) => pixels[k] === undefined);
   const given = (k: number): RgbImage => ({ data: pixels[k]!, width: sizes[k][1], height: sizes[k][0] });

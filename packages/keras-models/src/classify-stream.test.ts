@@ -225,6 +225,21 @@ describe('ClassifyTransform / classifyRecords', () => {
     });
   });
 
+  it('uses a decoded image in pixels as a decode of the chip would be used', async () => {
+    const decoded = await classifyBatch(records().slice(0, 4), { models: [tiny] });
+    const given = await Promise.all(
+      images.slice(0, 4).map(async (img, i) => {
+        const { data, info } = await sharp(img).raw().toBuffer({ resolveWithObject: true });
+        return { chip_id: `img${i}_0`, chip: new Uint8Array([9, 9, 9]), pixels: { data: new Uint8Array(data), width: info.width, height: info.height } };
+      }),
+    );
+    const out = await classifyBatch(given, { models: [tiny] });
+    expect(out.map((r) => r.tiny_top5)).toEqual(decoded.map((r) => r.tiny_top5));
+    expect(out.every((r) => !('pixels' in r))).toBe(true);
+    const short = { chip_id: 'x', pixels: { data: new Uint8Array(5), width: 2, height: 2 } };
+    await expect(classifyBatch([short], { models: [tiny] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
   it('checks options', async () => {
     expect(() => new ClassifyTransform({ models: [tiny], batchSize: 0 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => new ClassifyTransform({ models: [tiny], batchSize: undefined, inFlight: undefined })).not.toThrow(); // undefined = default

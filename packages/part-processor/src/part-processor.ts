@@ -19,7 +19,7 @@ export interface PartWork {
   /** Models to run on every chip (none: chips only). */
   models?: readonly ClassifierModel[] | undefined;
   classify?: Omit<ClassifyOptions, 'models'> | undefined;
-  /** keras (default): model inputs from the chip JPEG, as Keras `load_img`; fast: from the decoded image. */
+  /** keras (default): model inputs from the chip JPEG as Keras `load_img` reads it; fast: from the cut pixels (no JPEG round trip). */
   resize?: 'fast' | 'keras' | undefined;
   /** Called once per box handled (chip or error). */
   onBox?: (() => void) | undefined;
@@ -47,8 +47,8 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
   const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
   const models = work.models ?? [];
   const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
-  const exact = work.resize !== 'fast';
-  const modelInputs = keras && !exact ? keras.modelInputSizes([...models]) : [];
+  // the chip's pixels come with it from the cut, so inference never decodes the chip again
+  const chipPixels = !keras ? 'none' : work.resize === 'fast' ? 'cut' : 'file';
   async function* boxes(): AsyncGenerator<BoxRow> {
     for await (const b of work.boxes) {
       counts.boxes++;
@@ -56,7 +56,7 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
     }
   }
   async function* cut(): AsyncGenerator<Row> {
-    for await (const r of extractChips(boxes(), work.images, { ...work.chip, modelInputs })) {
+    for await (const r of extractChips(boxes(), work.images, { ...work.chip, chipPixels })) {
       if (r.kind === 'error') {
         outputs.errors.write({ stage: 'chips', ...errorToJson(r) });
         counts.errors++;
@@ -64,7 +64,7 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
         await outputs.writeChipFile(r);
         outputs.chips?.write(chipRow(r));
         counts.chips++;
-        if (keras) yield { chip_id: r.chip_id, ImageID: r.box.ImageID, LabelName: r.box.LabelName, DisplayName: r.box.DisplayName, ...(exact ? { chip: r.chip } : { pixels: r.pixels }) };
+        if (keras) yield { chip_id: r.chip_id, ImageID: r.box.ImageID, LabelName: r.box.LabelName, DisplayName: r.box.DisplayName, chip: r.chip, pixels: r.pixels };
       }
       work.onBox?.();
     }
