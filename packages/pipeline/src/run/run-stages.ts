@@ -98,7 +98,10 @@ export async function chipsAndClassifyStages({ run, o, layout, out, warn }: RunS
   let predictedInChipsPass = false;
   try {
     const chips = await run.stage('chips', 'boxes', async (progress) => {
+      const loadStart = performance.now();
       const loaded = int8 ? [] : await openAll();
+      // model loading happens inside this stage: recorded, so that throughput can be told apart from start-up
+      const modelLoadMs = loaded.length ? Math.round(performance.now() - loadStart) : undefined;
       const r = await chipsStage({
         out, boxes: runPath(out, 'boxes'), images: imagesParquet, ledger: run.ledger, ledgerKey: modelsKey, progress, onWarning: warn,
         rowsPerPart: o.chipsPartRows ?? RUN_DEFAULTS.chipsPartRows, chipFiles: o.chipFiles ?? RUN_DEFAULTS.chipFiles,
@@ -111,7 +114,10 @@ export async function chipsAndClassifyStages({ run, o, layout, out, warn }: RunS
       return {
         // predictions.parquet is the classify stage's output (models may change while the chips stay)
         outputs: [RUN_FILES.chips, RUN_FILES.errors],
-        counts: { chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused, ...(r.predictions !== undefined ? { predictions: r.predictions } : {}) },
+        counts: {
+          chips: r.chips, chipErrors: r.errors, chipsParts: r.parts, chipsPartsReused: r.partsReused,
+          ...(r.predictions !== undefined ? { predictions: r.predictions } : {}), ...(modelLoadMs !== undefined ? { modelLoadMs } : {}),
+        },
         note: loaded.map((m) => `${m.name}: ${m.runner.backend}`).join(', ') || undefined,
       };
     }, undefined, layout.imagesParquet ? [layout.imagesParquet] : []);
