@@ -150,9 +150,7 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     }
     for (const [k, { i, box, n }] of group.entries()) {
       const c = crops[k];
-      const chip: ChipRecord = { kind: 'chip', box, chip_id: `${imageId}_${n}`, chip: c.jpeg, chip_width: c.width, chip_height: c.height, chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n) };
-      if (c.pixels) chip.pixels = { data: c.pixels, width: c.width, height: c.height };
-      out[i] = chip;
+      out[i] = chipRecord(imageId, box, n, c.jpeg, c.width, c.height, c.pixels && { data: c.pixels, width: c.width, height: c.height });
     }
   }
   return out;
@@ -213,22 +211,26 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
     // the upright chip pixels once; the JPEG is made from them (the same JPEG as without)
     const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
     p = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-    cut = await rgb(p.clone());
+    cut = info.channels === 3 ? { data, width: info.width, height: info.height } : await rgb(p.clone());
   }
   // otherwise one sharp pipeline per chip: decode, cut, turn and encode (each pipeline costs ~1 ms of thread hand-offs)
   if (o.maxSide > 0) p = p.resize({ width: o.maxSide, height: o.maxSide, fit: 'inside', withoutEnlargement: true });
   const { data, info } = await p.jpeg({ quality: o.quality, optimiseCoding: o.optimizeCoding }).toBuffer({ resolveWithObject: true });
+  if (o.chipPixels === 'file') cut = await rgb(sharp(data, { failOn: 'error' }));
+  return chipRecord(imageId, box, n, data, info.width, info.height, cut);
+}
+
+function chipRecord(imageId: string, box: BoxRow, n: number, jpeg: Buffer, width: number, height: number, pixels: ChipPixels | undefined): ChipRecord {
   const chip: ChipRecord = {
     kind: 'chip',
     box,
     chip_id: `${imageId}_${n}`,
-    chip: data,
-    chip_width: info.width,
-    chip_height: info.height,
+    chip: jpeg,
+    chip_width: width,
+    chip_height: height,
     chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
   };
-  if (cut) chip.pixels = cut;
-  if (o.chipPixels === 'file') chip.pixels = await rgb(sharp(data, { failOn: 'error' }));
+  if (pixels) chip.pixels = pixels;
   return chip;
 }
 
