@@ -234,8 +234,8 @@ static void execute(napi_env env, void *data) {
       r[2] = (int32_t)d.output_width - r[0];
       r[3] = (int32_t)d.output_height - r[1];
     }
-    if (r[0] < 0 || r[1] < 0 || r[2] < 1 || r[3] < 1 || (JDIMENSION)(r[0] + r[2]) > d.output_width ||
-        (JDIMENSION)(r[1] + r[3]) > d.output_height) {
+    if (r[0] < 0 || r[1] < 0 || r[2] < 1 || r[3] < 1 || (int64_t)r[0] + r[2] > d.output_width ||
+        (int64_t)r[1] + r[3] > d.output_height) {
       fail(job, "BAD_REGION", "a region lies outside the image");
       jpeg_destroy_decompress(&d);
       return;
@@ -354,8 +354,8 @@ static napi_value crop(napi_env env, napi_callback_info info) {
   size_t offset;
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &input, &ab, &offset) != napi_ok || type != napi_uint8_array ||
       napi_get_typedarray_info(env, argv[1], &type, &region_length, &regions, &ab, &offset) != napi_ok || type != napi_int32_array ||
-      region_length % 4 != 0) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "jpeg must be a Uint8Array and regions an Int32Array of 4 numbers per region");
+      region_length % 4 != 0 || region_length == 0) {
+    napi_throw_type_error(env, "BAD_OPTIONS", "jpeg must be a Uint8Array and regions an Int32Array of 4 numbers per region (at least one)");
     return NULL;
   }
   crop_job *job = calloc(1, sizeof *job);

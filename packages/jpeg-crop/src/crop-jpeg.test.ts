@@ -109,6 +109,7 @@ describe.skipIf(skip)('cropJpeg', () => {
     expect(await code(cropJpeg(Buffer.from('not a jpeg at all'), one))).toBe('BAD_JPEG');
     expect(await code(cropJpeg(bytes, [{ left: 60, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
     expect(await code(cropJpeg(bytes, [{ left: 0.5, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, [{ left: 2 ** 31 - 2, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
     expect(await code(cropJpeg(bytes, one, { maxPixels: 1000 }))).toBe('TOO_MANY_PIXELS');
     expect(await code(cropJpeg(bytes, one, { quality: 0 }))).toBe('BAD_OPTIONS');
     const cmyk = await sharp(bytes).toColourspace('cmyk').jpeg().toBuffer();
