@@ -3,7 +3,7 @@
  * RGB pixels. Run it: `npx tsx packages/jpeg-crop/samples/crop-regions.ts [data dir] [out dir]`
  * (default: the first image of the committed test-data/oid, made by tools/gen-oid; a new temp folder).
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,7 @@ export async function main(
     { left: Math.floor(w / 2), top: Math.floor(h / 2), width: w, height: h },
   ];
   const crops = await cropJpeg(bytes, regions, { quality: 90 });
+  mkdirSync(out, { recursive: true });
   const written = crops.map((c, i) => {
     const name = path.join(out, `crop-${i}.jpg`);
     writeFileSync(name, c.jpeg);
