@@ -1,15 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanEnv, npm } from './registry.js';
 
 const run = promisify(execFile);
 
-/** An empty ESM project whose npm talks only to `registry`. */
-export function freshProject(dir: string, registry: string): string {
+/**
+ * An empty ESM project whose npm talks only to `registry`. `allowScripts` as @oidstream/jpeg-crop's README advises
+ * (its install script builds the libjpeg-turbo binding); false denies it.
+ */
+export function freshProject(dir: string, registry: string, jpegCropScript = true): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'fresh', version: '1.0.0', private: true, type: 'module' }, null, 2));
+  const pkg = { name: 'fresh', version: '1.0.0', private: true, type: 'module', allowScripts: { '@oidstream/jpeg-crop': jpegCropScript } };
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   writeFileSync(path.join(dir, '.npmrc'), `registry=${registry}\n`);
   return dir;
 }
@@ -47,4 +51,16 @@ export function typecheck(dir: string, files: string[], repoRoot: string): Promi
   };
   writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
   return exec(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir);
+}
+
+export interface JpegCropStatus {
+  available: boolean;
+  unavailableReason?: string;
+}
+
+/** Whether @oidstream/jpeg-crop, as installed in `dir`, loaded its native binding (undefined when not installed). */
+export async function jpegCropStatus(dir: string): Promise<JpegCropStatus | undefined> {
+  if (!existsSync(path.join(dir, 'node_modules', '@oidstream', 'jpeg-crop'))) return undefined;
+  const code = `const m = await import('@oidstream/jpeg-crop'); console.log(JSON.stringify({ available: m.available, unavailableReason: m.unavailableReason }));`;
+  return JSON.parse((await exec(process.execPath, ['--input-type=module', '-e', code], dir)).stdout) as JpegCropStatus;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveShared, needs, REPO_ROOT, SHARED_DIR } from '@oidstream/test-needs';
-import { exec, freshProject, install, typecheck } from './fresh-project.js';
+import { exec, freshProject, install, jpegCropStatus, typecheck } from './fresh-project.js';
 import { readmeDrift, workspacePackages } from './packages.js';
 import { npm, startRegistry, type LocalRegistry } from './registry.js';
 
@@ -15,6 +15,8 @@ const tsx = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'oidstream-registry-'));
 let registry: LocalRegistry | undefined;
 const tarballs = new Map<string, string>();
+/** libjpeg-turbo's headers, which the jpeg-crop binding builds against (.ci/run installs them). */
+const jpegHeaders = existsSync('/usr/include/jpeglib.h');
 
 /** The command-line arguments of each package's example; the rest take `[data dir] [out dir]`. */
 function exampleArgs(name: string, out: string): string[] | undefined {
@@ -85,6 +87,10 @@ describe('every package, published to a local Verdaccio and installed alone in a
       expect(installed.version).toBe(p.version);
       // the import works from plain node (no export conditions, no tsx)
       await exec(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(p.name)}); if (Object.keys(m).length === 0) process.exit(3);`], dir);
+      // the native binding built from the tarball's sources (native/, binding.gyp), or says why not
+      const jpeg = await jpegCropStatus(dir);
+      if (jpeg && jpegHeaders) expect(jpeg, 'jpeg-crop built in the fresh project').toEqual({ available: true });
+      if (jpeg && !jpegHeaders) expect(jpeg.unavailableReason).toMatch(/native build failed/);
       const example = p.example!;
       writeFileSync(path.join(dir, 'example.ts'), example.code);
       await typecheck(dir, ['example.ts'], REPO_ROOT);
@@ -94,6 +100,20 @@ describe('every package, published to a local Verdaccio and installed alone in a
       expect(ran.stdout.trim().length, `${p.name} example printed nothing`).toBeGreaterThan(0);
     });
   }
+
+  it('@oidstream/chip-extract with the jpeg-crop install script denied: the binding reports itself unavailable, and sharp cuts every chip', async () => {
+    const p = packages.find((q) => q.name === '@oidstream/chip-extract')!;
+    const dir = freshProject(path.join(work, 'fresh', 'chip-extract-no-libjpeg'), registry!.url, false);
+    await install(dir, `${p.name}@${p.version}`);
+    const jpeg = await jpegCropStatus(dir);
+    expect(jpeg?.available).toBe(false);
+    expect(jpeg?.unavailableReason).toMatch(/install script did not run/);
+    writeFileSync(path.join(dir, 'example.ts'), p.example!.code);
+    const ran = await exec(process.execPath, [tsx, 'example.ts', data, path.join(dir, 'out')], dir);
+    const chips = readdirSync(path.join(dir, 'out', 'chips'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jpg'));
+    const boxRows = readFileSync(path.join(data, 'annotations', 'test-annotations-bbox.csv'), 'utf8').trim().split('\n').length - 1;
+    expect(chips.length, ran.stdout).toBe(boxRows);
+  });
 
   it('npx oidstream --version and npx oidstream run on test-data/oid, from the registry install of @oidstream/pipeline', async () => {
     const pipeline = packages.find((p) => p.name === '@oidstream/pipeline')!;
