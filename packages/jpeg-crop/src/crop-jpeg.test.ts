@@ -110,6 +110,9 @@ describe.skipIf(skip)('cropJpeg', () => {
     expect(await code(cropJpeg(bytes, [{ left: 60, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
     expect(await code(cropJpeg(bytes, [{ left: 0.5, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
     expect(await code(cropJpeg(bytes, [{ left: 2 ** 31 - 2, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, [{ left: 2 ** 32, top: 0, width: 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, [{ left: 0, top: 0, width: 2 ** 32 + 8, height: 8 }]))).toBe('BAD_REGION');
+    expect(await code(cropJpeg(bytes, one, { maxPixels: Number.NaN }))).toBe('BAD_OPTIONS');
     expect(await code(cropJpeg(bytes, one, { maxPixels: 1000 }))).toBe('TOO_MANY_PIXELS');
     expect(await code(cropJpeg(bytes, one, { quality: 0 }))).toBe('BAD_OPTIONS');
     const cmyk = await sharp(bytes).toColourspace('cmyk').jpeg().toBuffer();

@@ -56,6 +56,7 @@ const MAX_PIXELS = 100_000_000;
 async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number) {
   if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
   if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
+  if (!(maxPixels >= 1)) throw new JpegCropError('BAD_OPTIONS', `maxPixels must be ≥ 1, got ${maxPixels}`);
   try {
     return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels);
   } catch (err) {
@@ -75,7 +76,10 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
     const v = [r.left, r.top, r.width, r.height];
-    if (!v.every(Number.isInteger) || r.width < 1 || r.height < 1) throw new JpegCropError('BAD_REGION', `region ${i} is not whole pixels: ${JSON.stringify(r)}`);
+    // whole pixels within int32, as the native side takes them
+    if (!v.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff) || r.width < 1 || r.height < 1) {
+      throw new JpegCropError('BAD_REGION', `region ${i} is not whole, non-negative pixels: ${JSON.stringify(r)}`);
+    }
     flat.set(v, i * 4);
   });
   const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);

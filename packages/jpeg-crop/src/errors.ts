@@ -7,7 +7,8 @@ export type JpegCropErrorCode =
   | 'TOO_MANY_PIXELS' // width × height above options.maxPixels
   | 'BAD_OPTIONS'
   | 'ENCODE_FAILED'
-  | 'OUT_OF_MEMORY';
+  | 'OUT_OF_MEMORY'
+  | 'CANCELLED'; // the work was cancelled before it ran (process exit)
 
 export class JpegCropError extends Error {
   readonly code: JpegCropErrorCode;
