@@ -4,7 +4,7 @@ import { PipelineError } from '../errors.js';
 
 /** What this command calls in @oidstream/bench (that package depends on this one, so its types are not imported). */
 interface BenchModule {
-  runBench(options: { scale?: number; scales?: number[]; reps?: number; model?: string; data?: string; workDir?: string; jsonFile?: string; realSize?: boolean; photos?: string }): Promise<unknown>;
+  runBench(options: { scale?: number; scales?: number[]; reps?: number; model?: string; data?: string; workDir?: string; jsonFile?: string; realSize?: boolean; photos?: string; stages?: string[] }): Promise<unknown>;
   benchChild(taskJson: string): Promise<void>;
 }
 
