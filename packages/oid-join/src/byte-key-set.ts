@@ -38,18 +38,23 @@ export class ByteKeySet {
   }
 
   has(bytes: Uint8Array, start: number, end: number): boolean {
+    return this.indexOf(bytes, start, end) >= 0;
+  }
+
+  /** Position of bytes[start, end) in `keys()` order, or -1. */
+  indexOf(bytes: Uint8Array, start: number, end: number): number {
     const len = end - start;
-    if (this.lengthSeen[len < 256 ? len : 256] === 0) return false;
+    if (this.lengthSeen[len < 256 ? len : 256] === 0) return -1;
     let slot = hashBytes(bytes, start, end) & this.mask;
     for (;;) {
       const entry = this.table[slot];
-      if (entry === 0) return false;
+      if (entry === 0) return -1;
       const i = entry - 1;
       if (this.lengths[i] === len) {
         const off = this.offsets[i];
         let j = 0;
         while (j < len && this.pool[off + j] === bytes[start + j]) j++;
-        if (j === len) return true;
+        if (j === len) return i;
       }
       slot = (slot + 1) & this.mask;
     }
