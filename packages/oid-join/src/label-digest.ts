@@ -1,5 +1,4 @@
 import type { ByteKeySet } from './byte-key-set.js';
-import type { KeptBatch } from './line-prefilter.js';
 
 /** Positions of the image-label columns in a file's header. */
 export interface LabelColumns {
@@ -21,7 +20,7 @@ export interface LabelDigest {
   offsets: Int32Array;
   /** Class index of entry k, or -1 for a line to parse. */
   classes: Int32Array;
-  /** Line number of entry k (as given by the pre-filter). */
+  /** Line number of entry k (0 = the first line scanned). */
   lines: Int32Array;
   /** Confidence "0" rows per class index. */
   zeros: Int32Array;
@@ -32,15 +31,16 @@ export interface LabelDigest {
 const NL = 10;
 const CR = 13;
 const COMMA = 44;
-const QUOTE = 34;
 const ZERO = 48;
 const ONE = 49;
 
 /**
- * Digests kept lines of an image-label file (pure, no I/O): the byte-level half of the label pass, so that the thread
- * that selects images never decodes or splits the lines that only count (most rows of the chosen classes are
- * Confidence 0) and gets each selecting row as a few bytes of ImageID. The "1" and "0" fast paths give exactly what
- * splitting the line on commas and `toImageLabel` give; every other line is handed over whole.
+ * Digests the lines of an image-label file's byte range (pure, no I/O): the byte-level half of the label pass, so
+ * that the thread that selects images never decodes or splits the lines that only count (most rows of the chosen
+ * classes are Confidence 0) and gets each selecting row as a few bytes of ImageID. A line is taken when the
+ * LinePrefilter would keep it (its LabelName among the keys); the "1" and "0" fast paths then give exactly what
+ * splitting the line on commas and `toImageLabel` give, and every other taken line is handed over whole. For
+ * quote-free bytes only: a caller that finds a `"` in the range must not use the digest.
  */
 export class LabelDigester {
   private readonly maxIndex: number;
@@ -53,6 +53,9 @@ export class LabelDigester {
   private lines: number[] = [];
   private readonly zeros: Int32Array;
   private rows = 0;
+  /** Lines seen and taken (kept by the pre-filter) so far. */
+  lineCount = 0;
+  kept = 0;
 
   constructor(private readonly cols: LabelColumns, private readonly mids: ByteKeySet) {
     this.maxIndex = Math.max(cols.imageId, cols.labelName, cols.confidence);
@@ -61,23 +64,27 @@ export class LabelDigester {
     this.zeros = new Int32Array(mids.size);
   }
 
-  /** Digest one batch of kept lines (the pre-filter's output; its bytes may be reused afterwards). */
-  add(batch: KeptBatch): void {
-    const { data, offsets, lines } = batch;
-    for (let i = 0; i < lines.length; i++) {
-      const start = offsets[i];
-      const next = i + 1 < lines.length ? offsets[i + 1] : data.length;
-      let end = next;
-      if (end > start && data[end - 1] === NL) end--;
-      if (end > start && data[end - 1] === CR) end--;
-      if (end === start) continue; // blank line: no row
-      const cls = this.plainRow(data, start, end);
-      if (cls === -2) this.rows++; // a "0" row, counted
-      else if (cls >= 0) {
-        this.rows++;
-        this.push(data, this.starts[this.cols.imageId], this.ends[this.cols.imageId], cls, lines[i]);
-      } else this.push(data, start, next, -1, lines[i]);
+  /** Digest the lines in bytes[start, end): whole lines, the last one with or without its newline. */
+  scan(bytes: Uint8Array, start: number, end: number): void {
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    let line = this.lineCount;
+    for (let pos = start; pos < end; line++) {
+      const nl = data.indexOf(NL, pos);
+      const next = nl < 0 || nl >= end ? end : nl + 1;
+      let stop = nl < 0 || nl >= end ? end : nl;
+      if (stop > pos && data[stop - 1] === CR) stop--;
+      if (stop > pos) {
+        const cls = this.takenRow(data, pos, stop);
+        if (cls !== -3) this.kept++;
+        if (cls === -2) this.rows++; // a "0" row, counted
+        else if (cls >= 0) {
+          this.rows++;
+          this.push(data, this.starts[this.cols.imageId], this.ends[this.cols.imageId], cls, line);
+        } else if (cls === -1) this.push(data, pos, next, -1, line);
+      }
+      pos = next;
     }
+    this.lineCount = line;
   }
 
   finish(): LabelDigest {
@@ -92,34 +99,49 @@ export class LabelDigester {
   }
 
   /**
-   * The class of a plain "1" row (its ImageID bounds left in starts/ends), -2 for a plain "0" row (counted here),
-   * -1 for a line the caller must parse.
+   * For the line data[start, end) (no newline, no final CR): -3 when the pre-filter drops it (too few fields or
+   * another LabelName); for a taken line, the class of a plain "1" row (its ImageID bounds left in starts/ends), -2
+   * for a plain "0" row (counted here), -1 for a line the caller must parse.
    */
-  private plainRow(data: Uint8Array, start: number, end: number): number {
+  private takenRow(data: Uint8Array, start: number, end: number): number {
     const { starts, ends, maxIndex, cols } = this;
+    const wanted = cols.labelName;
+    // Fields up to LabelName first: most lines end there (another class).
     let field = 0;
     starts[0] = start;
     let i = start;
     for (; i < end; i++) {
-      const b = data[i];
-      if (b === QUOTE) return -1;
-      if (b === COMMA) {
+      if (data[i] === COMMA) {
         ends[field] = i;
-        if (field === maxIndex) break;
+        if (field === wanted) break;
         starts[++field] = i + 1;
       }
     }
     if (i === end) {
-      if (field < maxIndex) return -1; // too few fields: the parser reports it
+      if (field < wanted) return -3;
       ends[field] = end;
     }
-    // The rest of the line is not looked at by the parser's row check, except for quotes that change the fields.
-    for (; i < end; i++) if (data[i] === QUOTE) return -1;
-    const cls = this.mids.indexOf(data, starts[cols.labelName], ends[cols.labelName]);
+    const cls = this.mids.indexOf(data, starts[wanted], ends[wanted]);
+    if (cls < 0) return -3;
+    if (field < maxIndex) {
+      // On to the last field the row needs (i is the comma after LabelName, or the line end).
+      if (i === end) return -1; // too few fields: the parser reports it
+      starts[++field] = i + 1;
+      for (i++; i < end; i++) {
+        if (data[i] === COMMA) {
+          ends[field] = i;
+          if (field === maxIndex) break;
+          starts[++field] = i + 1;
+        }
+      }
+      if (i === end) {
+        if (field < maxIndex) return -1;
+        ends[field] = end;
+      }
+    }
     const idStart = starts[cols.imageId];
     const idEnd = ends[cols.imageId];
-    if (cls < 0 || idEnd === idStart) return -1;
-    if (ends[cols.confidence] - starts[cols.confidence] !== 1) return -1;
+    if (idEnd === idStart || ends[cols.confidence] - starts[cols.confidence] !== 1) return -1;
     const c = data[starts[cols.confidence]];
     if (c === ZERO) {
       this.zeros[cls]++;

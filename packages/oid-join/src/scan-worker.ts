@@ -41,34 +41,48 @@ export type SetupColumns = { index: number; keys: ByteKeySet }[];
 const NL = 10;
 const CHUNK = 1 << 20;
 
-/** Pre-filter one range (pure apart from the file reads); with `task.labels`, digest the kept lines. */
+/** Pre-filter one range (pure apart from the file reads); with `task.labels`, digest its lines instead. */
 export function filterRange(task: RangeTask, columns: SetupColumns): RangeResult {
+  if (task.labels) return digestRange(task, task.labels, columns);
   const parts: KeptBatch[] = [];
-  // Label ranges keep their kept lines only as long as one batch: the digest copies what it needs.
-  const digester = task.labels ? new LabelDigester(task.labels, columnKeys(columns, task.labels.labelName)) : undefined;
-  const prefilter = new LinePrefilter(columns, { firstLine: 0, reuseOutput: !!digester });
-  const take = (kept: KeptBatch): void => {
-    if (!kept.lines.length) return;
-    if (digester) digester.add(kept);
-    else parts.push(kept);
-  };
-  const read = readRange(task, (chunk) => take(prefilter.push(chunk)));
+  const prefilter = new LinePrefilter(columns, { firstLine: 0 });
+  const read = readRange(task, readBuffer(CHUNK), (chunk) => {
+    const kept = prefilter.push(chunk);
+    if (kept.lines.length) parts.push(kept);
+  });
   if (!read) return empty(task.id);
-  take(prefilter.end());
-  if (digester) return { ...empty(task.id), digest: digester.finish(), lineCount: prefilter.lines, keptCount: prefilter.kept, hasQuote: read.hasQuote };
+  const last = prefilter.end();
+  if (last.lines.length) parts.push(last);
   return pack(task.id, parts, prefilter.lines, read.hasQuote);
 }
 
-function columnKeys(columns: SetupColumns, index: number): ByteKeySet {
-  const c = columns.find((x) => x.index === index);
-  if (!c) throw new Error(`no key set for column ${index}`);
-  return c.keys;
+/** The range's lines, read whole (one buffer, no line cut at a chunk end), digested by `LabelDigester`. */
+function digestRange(task: RangeTask, labels: LabelColumns, columns: SetupColumns): RangeResult {
+  const keys = columns.find((c) => c.index === labels.labelName)?.keys;
+  if (!keys) throw new Error(`no key set for column ${labels.labelName}`);
+  // One read for the whole range as a rule (a last line longer than the slack takes more).
+  const chunks: Buffer[] = [];
+  const read = readRange(task, readBuffer(task.end - task.start + (64 << 10)), (chunk, last) => chunks.push(last ? chunk : Buffer.from(chunk)));
+  if (!read) return empty(task.id);
+  const digester = new LabelDigester(labels, keys);
+  const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  // With a quote the caller reads the range again itself: the digest would be wasted.
+  if (!read.hasQuote) digester.scan(bytes, 0, bytes.length);
+  return { ...empty(task.id), digest: digester.finish(), lineCount: digester.lineCount, keptCount: digester.kept, hasQuote: read.hasQuote };
 }
 
-/** Hand the bytes of the lines that start in the range to `onChunk`; undefined when no line starts there. */
-function readRange(task: RangeTask, onChunk: (chunk: Buffer) => void): { hasQuote: boolean } | undefined {
+let reused = Buffer.alloc(0);
+
+/** This thread's read buffer, at least `bytes` long (kept: fresh memory for every range costs page faults). */
+function readBuffer(bytes: number): Buffer {
+  if (reused.length < bytes) reused = Buffer.allocUnsafeSlow(bytes);
+  return reused.subarray(0, bytes);
+}
+
+/** Hand the lines that start in the range to `onChunk`, read into `buf` (a chunk is valid until the next one). */
+function readRange(task: RangeTask, buf: Buffer, onChunk: (chunk: Buffer, last: boolean) => void): { hasQuote: boolean } | undefined {
   const fd = openSync(task.file, 'r');
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const chunkBytes = buf.length;
   let hasQuote = false;
   try {
     // The first line start at or after `start` (a line starts after a newline).
@@ -80,7 +94,7 @@ function readRange(task: RangeTask, onChunk: (chunk: Buffer) => void): { hasQuot
     }
     let done = false;
     while (!done) {
-      const n = readSync(fd, buf, 0, CHUNK, pos);
+      const n = readSync(fd, buf, 0, chunkBytes, pos);
       if (n === 0) break;
       let take = n;
       if (pos + n >= task.end) {
@@ -94,7 +108,7 @@ function readRange(task: RangeTask, onChunk: (chunk: Buffer) => void): { hasQuot
       }
       const chunk = buf.subarray(0, take);
       if (!hasQuote && chunk.indexOf(34) >= 0) hasQuote = true;
-      onChunk(chunk);
+      onChunk(chunk, done);
       pos += take;
     }
   } finally {
@@ -104,8 +118,8 @@ function readRange(task: RangeTask, onChunk: (chunk: Buffer) => void): { hasQuot
 }
 
 function findNewline(fd: number, buf: Buffer, from: number): number {
-  for (let pos = from; ; pos += CHUNK) {
-    const n = readSync(fd, buf, 0, CHUNK, pos);
+  for (let pos = from; ; pos += buf.length) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
     if (n === 0) return -1;
     const nl = buf.subarray(0, n).indexOf(NL);
     if (nl >= 0) return pos + nl;
