@@ -69,12 +69,17 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SelectedBox> {
+    return flatten(this.batches());
+  }
+
+  /** The same boxes in batches (arrays in file order), for a consumer that takes many at once (one await each). */
+  batches(): AsyncGenerator<SelectedBox[]> {
     if (this.used) throw new OidJoinError('BAD_OPTIONS', 'a selectBoxes() result can be iterated once');
     this.used = true;
     return this.run();
   }
 
-  private async *run(): AsyncGenerator<SelectedBox> {
+  private async *run(): AsyncGenerator<SelectedBox[]> {
     const started = performance.now();
     const o = this.options;
     const r = this.resolved;
@@ -114,6 +119,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
         };
         const batches = prefetch?.rows(file, where, options, boxes.stats) ?? scanCsvFilesBatches([file], options);
         for await (const rows of batches) {
+          const batch: SelectedBox[] = [];
           for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
             // the same box twice would give the same chip twice: dropped and counted (memory: one key per selected box)
             const key = `${box.ImageID}\t${box.LabelName}\t${box.Source}\t${box.XMin}\t${box.XMax}\t${box.YMin}\t${box.YMax}\t${box.IsOccluded}${box.IsTruncated}${box.IsGroupOf}${box.IsDepiction}${box.IsInside}`;
@@ -127,8 +133,9 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
             if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
             const out = box as SelectedBox;
             out.DisplayName = names.get(box.LabelName)!;
-            yield out;
+            batch.push(out);
           }
+          if (batch.length) yield batch;
         }
       }
       // Still account for the box files when nothing can match.
@@ -160,6 +167,10 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
 /** Worker threads for the scan: one per core, at least 2 (this thread mostly waits), at most 4. */
 function workerThreads(): number {
   return Math.min(4, Math.max(2, os.availableParallelism()));
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }
 
 /** The label and box files to read: a data dir's (or the given) files, narrowed to `splits` and `labels`. */
