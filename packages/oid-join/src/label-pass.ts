@@ -9,6 +9,7 @@ import type { PooledLabelFiles } from './pooled-label-file.js';
 import { type CsvRow, type ScanStats, emptyScanStats, scanCsvFilesBatches } from './scan-csv.js';
 import type { ResolvedSelection, SelectBoxesOptions } from './select-options.js';
 import { splitQuoteFreeBatch } from './split-batch.js';
+import { ownString } from './own-string.js';
 
 /** How the files are scanned (the options of `selectBoxes` that do not change the result). */
 export interface ScanSetup {
@@ -135,12 +136,4 @@ class LabelRows {
     for (let c = 0; c < d.zeros.length; c++) if (d.zeros[c] > 0) this.sel.tally.add(mids[c], this.source, 0, d.zeros[c]);
     return rows;
   }
-}
-
-/**
- * A copy of a key that owns its characters. Parsed fields can be slices of a longer string (a line); a slice kept in
- * a Set would keep that whole string alive, so memory would grow with the rows scanned, not the images selected.
- */
-export function ownString(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
 }

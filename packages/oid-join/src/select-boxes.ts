@@ -7,7 +7,8 @@ import type { SelectedBox } from './boxes-schema.js';
 import { OidJoinError } from './errors.js';
 import { filesOfSplits, findOidFiles, splitOfFile } from './find-oid-files.js';
 import { type LabelSource, type LabelsSummary, classSummaries } from './labels-summary.js';
-import { type LabelPass, ownString, scanLabels } from './label-pass.js';
+import { type LabelPass, scanLabels } from './label-pass.js';
+import { BoxDedup } from './box-dedup.js';
 import { PooledLabelFiles } from './pooled-label-file.js';
 import { BoxPrefetch } from './box-prefetch.js';
 import { ScanPool } from './scan-pool.js';
@@ -101,7 +102,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     // images), box lines of the chosen classes ahead. Not worth threads for small files (unless asked for).
     const big = [...files.labels.flatMap((l) => l.files), ...files.boxes].reduce((sum, f) => sum + statSync(f).size, 0) >= WORKERS_MIN_BYTES;
     const pool = scan.prefilter && scan.parser === 'auto' && (o.workers ?? big) ? new ScanPool(workerThreads()) : undefined;
-    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>(), seen: new Set<string>(), duplicates: 0 };
+    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, dedup: new BoxDedup(), duplicates: 0 };
     let labels: LabelPass;
     try {
       // Label ranges go to the pool first: this thread waits for the selected images, while box ranges are read ahead.
@@ -121,16 +122,13 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
         for await (const rows of batches) {
           const batch: SelectedBox[] = [];
           for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
-            // the same box twice would give the same chip twice: dropped and counted (memory: one key per selected box)
-            const key = `${box.ImageID}\t${box.LabelName}\t${box.Source}\t${box.XMin}\t${box.XMax}\t${box.YMin}\t${box.YMax}\t${box.IsOccluded}${box.IsTruncated}${box.IsGroupOf}${box.IsDepiction}${box.IsInside}`;
-            if (boxes.seen.has(key)) {
+            // the same box twice would give the same chip twice: dropped and counted
+            if (!boxes.dedup.add(box)) {
               boxes.duplicates++;
               continue;
             }
-            boxes.seen.add(key);
             boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
             boxes.total++;
-            if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
             const out = box as SelectedBox;
             out.DisplayName = names.get(box.LabelName)!;
             batch.push(out);
@@ -156,7 +154,7 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       classes: classSummaries(classes, labels.tally, sources, (mid) => ({
         selectedImages: labels.imagesOf(mid), limited: labels.sample?.limited(mid) ?? false, boxes: boxes.perClass.get(mid) ?? 0,
       })),
-      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, duplicateBoxes: boxes.duplicates, imagesWithBoxes: boxes.images.size },
+      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, duplicateBoxes: boxes.duplicates, imagesWithBoxes: boxes.dedup.images },
       files: { metadata: files.metadata, labels: files.labels.flatMap((l) => l.files), boxes: files.boxes },
       scan: { labels: labels.stats, boxes: boxes.stats, seconds: (performance.now() - started) / 1000 },
       badRows: { count: badCount, first: bad },
