@@ -118,8 +118,9 @@ function readRange(task: RangeTask, buf: Buffer, onChunk: (chunk: Buffer, last: 
 }
 
 function findNewline(fd: number, buf: Buffer, from: number): number {
-  for (let pos = from; ; pos += buf.length) {
-    const n = readSync(fd, buf, 0, buf.length, pos);
+  const step = Math.min(buf.length, 64 << 10); // a line is short: do not read a whole range to find its end
+  for (let pos = from; ; pos += step) {
+    const n = readSync(fd, buf, 0, step, pos);
     if (n === 0) return -1;
     const nl = buf.subarray(0, n).indexOf(NL);
     if (nl >= 0) return pos + nl;
