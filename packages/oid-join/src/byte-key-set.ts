@@ -13,6 +13,8 @@ export class ByteKeySet {
   private mask = 0;
   /** lengthSeen[n] = 1 if some key is n bytes long (n < 256); longer keys skip this shortcut. */
   private readonly lengthSeen = new Uint8Array(257);
+  /** tails[(length & 15) << 8 | last byte] = 1 if some key ends so: most misses stop here, before any hashing. */
+  private readonly tails = new Uint8Array(16 << 8);
 
   constructor(keys: Iterable<string>) {
     this.strings = new Set(keys);
@@ -37,6 +39,7 @@ export class ByteKeySet {
       this.offsets[i] = at;
       this.lengths[i] = len;
       this.lengthSeen[Math.min(len, 256)] = 1;
+      if (len > 0) this.tails[((len & 15) << 8) | this.pool[at + len - 1]] = 1;
       let slot = hashBytes(this.pool, at, at + len) & this.mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
       this.table[slot] = ++i;
@@ -53,6 +56,7 @@ export class ByteKeySet {
     if (this.table.length === 0) this.build();
     const len = end - start;
     if (this.lengthSeen[len < 256 ? len : 256] === 0) return -1;
+    if (len > 0 && this.tails[((len & 15) << 8) | bytes[end - 1]] === 0) return -1;
     let slot = hashBytes(bytes, start, end) & this.mask;
     for (;;) {
       const entry = this.table[slot];
