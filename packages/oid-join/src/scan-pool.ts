@@ -25,7 +25,8 @@ export class ScanPool {
 
   constructor(readonly threads: number) {}
 
-  private start(): void {
+  /** Start the workers now (they load while the caller does other work); `setup` starts them otherwise. */
+  start(): void {
     if (this.workers.length) return;
     for (let i = 0; i < this.threads; i++) {
       const w = startWorker();

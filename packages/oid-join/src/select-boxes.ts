@@ -85,8 +85,14 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
     const o = this.options;
     const r = this.resolved;
     const files = (this.files = await selectionFiles(o, r));
-    const { catalog, hierarchy } = loadMetadata(files.metadata);
-    const classes = (this.classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy }));
+    // Worker threads read the label and box files at once: label ranges first (this thread waits for the selected
+    // images), box lines of the chosen classes ahead. Not worth threads for small files (unless asked for). They
+    // start now, so that they load while this thread reads the metadata.
+    const prefilter = o.prefilter ?? SELECT_DEFAULTS.prefilter;
+    const parser = o.parser ?? SELECT_DEFAULTS.parser;
+    const big = [...files.labels.flatMap((l) => l.files), ...files.boxes].reduce((sum, f) => sum + statSync(f).size, 0) >= WORKERS_MIN_BYTES;
+    const pool = prefilter && parser === 'auto' && (o.workers ?? big) ? new ScanPool(workerThreads()) : undefined;
+    pool?.start();
     const bad: BadRow[] = [];
     let badCount = 0;
     const onBadRow = (b: BadRow): void => {
@@ -94,17 +100,15 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       if (bad.length < 20) bad.push(b);
       o.onBadRow?.(b);
     };
-    const scan = {
-      mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter,
-      parser: o.parser ?? SELECT_DEFAULTS.parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
-    };
-    // Worker threads read the label and box files at once: label ranges first (this thread waits for the selected
-    // images), box lines of the chosen classes ahead. Not worth threads for small files (unless asked for).
-    const big = [...files.labels.flatMap((l) => l.files), ...files.boxes].reduce((sum, f) => sum + statSync(f).size, 0) >= WORKERS_MIN_BYTES;
-    const pool = scan.prefilter && scan.parser === 'auto' && (o.workers ?? big) ? new ScanPool(workerThreads()) : undefined;
     const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, dedup: new BoxDedup(), duplicates: 0 };
     let labels: LabelPass;
+    let classes: ClassDescription[];
     try {
+      const { catalog, hierarchy } = loadMetadata(files.metadata);
+      classes = this.classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy });
+      const scan = {
+        mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter, parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
+      };
       // Label ranges go to the pool first: this thread waits for the selected images, while box ranges are read ahead.
       const pooled = pool ? await PooledLabelFiles.start(pool, files.labels.flatMap((l) => l.files), scan.mids) : undefined;
       const prefetch = pool ? await BoxPrefetch.start(pool, files.boxes, scan.mids) : undefined;
