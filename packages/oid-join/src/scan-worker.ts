@@ -39,7 +39,8 @@ export interface RangeResult {
 export type SetupColumns = { index: number; keys: ByteKeySet }[];
 
 const NL = 10;
-const CHUNK = 1 << 20;
+/** Read size: small reads stay in the CPU cache until they are scanned (1 MiB reads cost 3× the CPU here). */
+const CHUNK = 64 << 10;
 
 /** Pre-filter one range (pure apart from the file reads); with `task.labels`, digest its lines instead. */
 export function filterRange(task: RangeTask, columns: SetupColumns): RangeResult {
@@ -56,18 +57,37 @@ export function filterRange(task: RangeTask, columns: SetupColumns): RangeResult
   return pack(task.id, parts, prefilter.lines, read.hasQuote);
 }
 
-/** The range's lines, read whole (one buffer, no line cut at a chunk end), digested by `LabelDigester`. */
+/** The range's lines digested by `LabelDigester`, chunk by chunk (a line cut at a chunk's end is carried over). */
 function digestRange(task: RangeTask, labels: LabelColumns, columns: SetupColumns): RangeResult {
   const keys = columns.find((c) => c.index === labels.labelName)?.keys;
   if (!keys) throw new Error(`no key set for column ${labels.labelName}`);
-  // One read for the whole range as a rule (a last line longer than the slack takes more).
-  const chunks: Buffer[] = [];
-  const read = readRange(task, readBuffer(task.end - task.start + (64 << 10)), (chunk, last) => chunks.push(last ? chunk : Buffer.from(chunk)));
-  if (!read) return empty(task.id);
   const digester = new LabelDigester(labels, keys);
-  const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  // With a quote the caller reads the range again itself: the digest would be wasted.
-  if (!read.hasQuote) digester.scan(bytes, 0, bytes.length);
+  let tail: Buffer | undefined;
+  let quote = false;
+  const read = readRange(task, readBuffer(CHUNK), (chunk) => {
+    // With a quote the caller reads the range again itself: the rest of the digest would be wasted.
+    if (quote || (quote = chunk.indexOf(34) >= 0)) return;
+    let start = 0;
+    if (tail) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        tail = Buffer.concat([tail, chunk]);
+        return;
+      }
+      const line = Buffer.concat([tail, chunk.subarray(0, nl + 1)]);
+      digester.scan(line, 0, line.length);
+      tail = undefined;
+      start = nl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(NL);
+    if (lastNl >= start) {
+      digester.scan(chunk, start, lastNl + 1);
+      start = lastNl + 1;
+    }
+    if (start < chunk.length) tail = Buffer.from(chunk.subarray(start));
+  });
+  if (!read) return empty(task.id);
+  if (tail && !quote) digester.scan(tail, 0, tail.length);
   return { ...empty(task.id), digest: digester.finish(), lineCount: digester.lineCount, keptCount: digester.kept, hasQuote: read.hasQuote };
 }
 
@@ -80,7 +100,7 @@ function readBuffer(bytes: number): Buffer {
 }
 
 /** Hand the lines that start in the range to `onChunk`, read into `buf` (a chunk is valid until the next one). */
-function readRange(task: RangeTask, buf: Buffer, onChunk: (chunk: Buffer, last: boolean) => void): { hasQuote: boolean } | undefined {
+function readRange(task: RangeTask, buf: Buffer, onChunk: (chunk: Buffer) => void): { hasQuote: boolean } | undefined {
   const fd = openSync(task.file, 'r');
   const chunkBytes = buf.length;
   let hasQuote = false;
@@ -108,7 +128,7 @@ function readRange(task: RangeTask, buf: Buffer, onChunk: (chunk: Buffer, last: 
       }
       const chunk = buf.subarray(0, take);
       if (!hasQuote && chunk.indexOf(34) >= 0) hasQuote = true;
-      onChunk(chunk, done);
+      onChunk(chunk);
       pos += take;
     }
   } finally {
