@@ -79,6 +79,8 @@ export class PooledLabelFiles {
       lineBase += r.lineCount;
       onProgress?.({ file, bytesRead: to, totalBytes: f.size });
       from = to;
+      // Let the worker messages in between ranges (the pool hands out the next ranges from there).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return { done: true };
   }
