@@ -4,52 +4,69 @@
  */
 export class ByteKeySet {
   readonly size: number;
-  private readonly pool: Buffer;
-  private readonly offsets: Int32Array;
-  private readonly lengths: Int32Array;
-  private readonly table: Int32Array;
-  private readonly mask: number;
+  private readonly strings: Set<string>;
+  // The byte table, built on the first byte-level question (a set only asked by string never needs it).
+  private pool: Buffer = Buffer.alloc(0);
+  private offsets = new Int32Array(0);
+  private lengths = new Int32Array(0);
+  private table = new Int32Array(0);
+  private mask = 0;
   /** lengthSeen[n] = 1 if some key is n bytes long (n < 256); longer keys skip this shortcut. */
   private readonly lengthSeen = new Uint8Array(257);
-
-  private readonly strings: Set<string>;
+  /** tails[(length & 15) << 8 | last byte] = 1 if some key ends so: most misses stop here, before any hashing. */
+  private readonly tails = new Uint8Array(16 << 8);
 
   constructor(keys: Iterable<string>) {
     this.strings = new Set(keys);
-    const unique = [...this.strings].map((k) => Buffer.from(k, 'utf8'));
-    this.size = unique.length;
-    this.pool = Buffer.concat(unique);
-    this.offsets = new Int32Array(unique.length);
-    this.lengths = new Int32Array(unique.length);
+    this.size = this.strings.size;
+  }
+
+  private build(): void {
+    const n = this.size;
+    let bytes = 0;
+    for (const k of this.strings) bytes += Buffer.byteLength(k, 'utf8');
+    this.pool = Buffer.allocUnsafe(bytes);
+    this.offsets = new Int32Array(n);
+    this.lengths = new Int32Array(n);
     let capacity = 8;
-    while (capacity < unique.length * 2) capacity *= 2;
+    while (capacity < n * 2) capacity *= 2;
     this.table = new Int32Array(capacity);
     this.mask = capacity - 1;
     let at = 0;
-    unique.forEach((k, i) => {
+    let i = 0;
+    for (const k of this.strings) {
+      const len = this.pool.write(k, at, 'utf8');
       this.offsets[i] = at;
-      this.lengths[i] = k.length;
-      at += k.length;
-      this.lengthSeen[Math.min(k.length, 256)] = 1;
-      let slot = hashBytes(this.pool, this.offsets[i], at) & this.mask;
+      this.lengths[i] = len;
+      this.lengthSeen[Math.min(len, 256)] = 1;
+      if (len > 0) this.tails[((len & 15) << 8) | this.pool[at + len - 1]] = 1;
+      let slot = hashBytes(this.pool, at, at + len) & this.mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.table[slot] = i + 1;
-    });
+      this.table[slot] = ++i;
+      at += len;
+    }
   }
 
   has(bytes: Uint8Array, start: number, end: number): boolean {
+    return this.indexOf(bytes, start, end) >= 0;
+  }
+
+  /** Position of bytes[start, end) in `keys()` order, or -1. */
+  indexOf(bytes: Uint8Array, start: number, end: number): number {
+    if (this.table.length === 0) this.build();
     const len = end - start;
-    if (this.lengthSeen[len < 256 ? len : 256] === 0) return false;
+    if (this.lengthSeen[len < 256 ? len : 256] === 0) return -1;
+    if (len > 0 && this.tails[((len & 15) << 8) | bytes[end - 1]] === 0) return -1;
     let slot = hashBytes(bytes, start, end) & this.mask;
     for (;;) {
       const entry = this.table[slot];
-      if (entry === 0) return false;
+      if (entry === 0) return -1;
       const i = entry - 1;
       if (this.lengths[i] === len) {
         const off = this.offsets[i];
         let j = 0;
         while (j < len && this.pool[off + j] === bytes[start + j]) j++;
-        if (j === len) return true;
+        if (j === len) return i;
       }
       slot = (slot + 1) & this.mask;
     }

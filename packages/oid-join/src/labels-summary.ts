@@ -57,17 +57,17 @@ export class LabelTally {
 
   constructor(private readonly minConfidence: number) {}
 
-  /** Count one row; true when it is a positive (Confidence > minConfidence). */
-  add(labelName: string, source: LabelSource, confidence: number): boolean {
+  /** Count one row (or `count` rows of the same Confidence); true when it is a positive (Confidence > minConfidence). */
+  add(labelName: string, source: LabelSource, confidence: number, count = 1): boolean {
     let bySource = this.counts.get(labelName);
     if (!bySource) this.counts.set(labelName, (bySource = {}));
     const c = (bySource[source] ??= { positive: 0, negative: 0, belowThreshold: 0 });
     if (confidence > this.minConfidence) {
-      c.positive++;
+      c.positive += count;
       return true;
     }
-    if (confidence === 0) c.negative++;
-    else c.belowThreshold++;
+    if (confidence === 0) c.negative += count;
+    else c.belowThreshold += count;
     return false;
   }
 

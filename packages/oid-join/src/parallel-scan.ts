@@ -1,78 +1,12 @@
 import { promises as fsp } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type { ByteKeySet } from './byte-key-set.js';
 import { type CsvHeader, type CsvRow, type ScanOptions, type ScanStats, readHeader, scanCsvBatches } from './scan-csv.js';
+import type { ScanPool } from './scan-pool.js';
 import type { RangeResult, RangeTask } from './scan-worker.js';
 import { splitQuoteFreeBatch } from './split-batch.js';
 
 /** Bytes per range handed to a worker (a file smaller than two ranges is not split). */
 export const RANGE_BYTES = 8 << 20;
-
-/** Worker threads that pre-filter byte ranges of CSV files. One per thread; started on first use. */
-export class ScanPool {
-  private workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (r: RangeResult) => void; reject: (e: unknown) => void }>();
-  private nextId = 0;
-
-  constructor(readonly threads: number) {}
-
-  private start(): void {
-    if (this.workers.length) return;
-    for (let i = 0; i < this.threads; i++) {
-      const w = startWorker();
-      w.on('message', (r: RangeResult) => {
-        const p = this.pending.get(r.id);
-        this.pending.delete(r.id);
-        // Idle workers must not keep the process alive (an abandoned scan); busy ones must.
-        if (!this.pending.size) for (const x of this.workers) x.unref();
-        if (r.error) p?.reject(new Error(r.error));
-        else p?.resolve(r);
-      });
-      w.on('error', (err) => this.failAll(err));
-      w.unref();
-      this.workers.push(w);
-    }
-  }
-
-  private failAll(err: unknown): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  /** Key sets for the next ranges (by column position in the file's header). */
-  setup(columns: { index: number; keys: ByteKeySet }[]): void {
-    this.start();
-    const msg = { type: 'setup', columns: columns.map((c) => ({ index: c.index, keys: [...c.keys.keys()] })) };
-    for (const w of this.workers) w.postMessage(msg);
-  }
-
-  run(task: Omit<RangeTask, 'id'>): Promise<RangeResult> {
-    const id = this.nextId++;
-    const promise = new Promise<RangeResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (const w of this.workers) w.ref();
-    this.workers[id % this.workers.length].postMessage({ type: 'range', id, ...task });
-    return promise;
-  }
-
-  async close(): Promise<void> {
-    const workers = this.workers;
-    this.workers = [];
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-/**
- * From dist/ the worker is scan-worker.js. Tests run the TypeScript sources: then a small eval worker registers tsx
- * (a dev dependency) before it imports scan-worker.ts, so the hooks are in place first.
- */
-function startWorker(): Worker {
-  // The parent's flags may not suit a worker (`--input-type` fails it): keep the others (e.g. memory limits).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--eval') && a !== '-e');
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./scan-worker.js', import.meta.url), { execArgv });
-  const url = new URL('./scan-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`;
-  return new Worker(boot, { eval: true });
-}
 
 /** The header line of a file and where its body starts, or undefined when no newline is found early. */
 export async function headerOf(file: string): Promise<{ header: CsvHeader; bodyStart: number } | undefined> {
@@ -85,6 +19,13 @@ export async function headerOf(file: string): Promise<{ header: CsvHeader; bodyS
   } finally {
     await fh.close();
   }
+}
+
+/** The byte ranges of a file's body, `rangeBytes` each. */
+export function fileRanges(file: string, bodyStart: number, size: number, rangeBytes: number, setup: number): Omit<RangeTask, 'id'>[] {
+  const ranges: Omit<RangeTask, 'id'>[] = [];
+  for (let s = bodyStart; s < size; s += rangeBytes) ranges.push({ file, start: s, end: Math.min(size, s + rangeBytes), lineStart: s === bodyStart, setup });
+  return ranges;
 }
 
 /**
@@ -104,10 +45,9 @@ export async function* scanFileParallel(
   const head = size >= 2 * rangeBytes ? await headerOf(file) : undefined;
   if (!head) return false;
   const exact = Object.entries(where).map(([name, set]) => ({ index: head.header.require(name, file), set }));
-  pool.setup(exact.map((e) => ({ index: e.index, keys: e.set })));
+  const setup = pool.setup(exact.map((e) => ({ index: e.index, keys: e.set })));
   stats.files++;
-  const ranges: Omit<RangeTask, 'id'>[] = [];
-  for (let s = head.bodyStart; s < size; s += rangeBytes) ranges.push({ file, start: s, end: Math.min(size, s + rangeBytes), lineStart: s === head.bodyStart });
+  const ranges = fileRanges(file, head.bodyStart, size, rangeBytes, setup);
   const inFlight: Promise<RangeResult>[] = [];
   const ahead = pool.threads * 2;
   let next = 0;
@@ -138,7 +78,7 @@ export async function* scanFileParallel(
 }
 
 /** The sequential scan of a file, from line `fromLine` on (earlier rows were given already). */
-async function* restAlone(file: string, options: ScanOptions, stats: ScanStats, fromLine: number, counted: number): AsyncGenerator<CsvRow[]> {
+export async function* restAlone(file: string, options: ScanOptions, stats: ScanStats, fromLine: number, counted: number): AsyncGenerator<CsvRow[]> {
   const own: ScanStats = { files: 0, bytes: 0, lines: 0, parsedLines: 0, rows: 0, badRows: 0 };
   for await (const rows of scanCsvBatches(file, { ...options, stats: own })) {
     const rest = rows[rows.length - 1].line < fromLine ? [] : rows.filter((r) => r.line >= fromLine);

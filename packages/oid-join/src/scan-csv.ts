@@ -7,7 +7,8 @@ import { CsvBatchParser } from './csv-batch-parser.js';
 import type { CsvHeader } from './csv-header.js';
 
 export { CsvHeader, readHeader } from './csv-header.js';
-import { ScanPool, scanFileParallel } from './parallel-scan.js';
+import { scanFileParallel } from './parallel-scan.js';
+import { ScanPool } from './scan-pool.js';
 
 /** One parsed row that passed the scan's filters. */
 export interface CsvRow {

@@ -8,7 +8,7 @@ import type { SelectedBox } from './boxes-schema.js';
 import { findOidFiles } from './find-oid-files.js';
 import { selectBoxes, selectBoxesStream } from './select-boxes.js';
 import type { SelectBoxesOptions } from './select-options.js';
-import { realDataDir, realOid } from '../test/real-oid.js';
+import { realDataDir, realOid, realSplitDataDir } from '../test/real-oid.js';
 import { compareWithDuckDb, duckDbSummary } from '../test/select-reference.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'oid-join-select-'));
@@ -80,8 +80,8 @@ describe('selectBoxes on a generated data dir (10k box rows) equals DuckDB SQL r
   });
 
   it('gives the same boxes, order and summary with the box files pre-filtered on a worker thread during the label pass', async () => {
-    const after = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: false });
-    const during = await collect({ data, under: 'Carnivore', minConfidence: 0.5, prefetchBoxes: true });
+    const after = await collect({ data, under: 'Carnivore', minConfidence: 0.5, workers: false });
+    const during = await collect({ data, under: 'Carnivore', minConfidence: 0.5, workers: true });
     expect(during.boxes).toEqual(after.boxes);
     const { scan: s1, ...rest1 } = after.selection.summary!;
     const { scan: s2, ...rest2 } = during.selection.summary!;
@@ -125,9 +125,9 @@ describe('selectBoxes: bad rows, options and data-dir errors', () => {
     appendFileSync(boxes, `${firstTiger},xclick,/m/07dm6,1,0.1,oops,0.2,0.3,0,0,0,0,0,-1,-1,-1,-1,-1,-1,-1,-1\n`);
   });
 
-  it.each([false, true])('reports bad rows with file and line and still yields the good ones (boxes prefetched: %s)', async (prefetchBoxes) => {
+  it.each([false, true])('reports bad rows with file and line and still yields the good ones (worker threads: %s)', async (workers) => {
     const bad: BadRow[] = [];
-    const { boxes, selection } = await collect({ data, prefetchBoxes, onBadRow: (b) => bad.push(b) });
+    const { boxes, selection } = await collect({ data, workers, onBadRow: (b) => bad.push(b) });
     expect(bad).toHaveLength(2);
     expect(bad[0].file).toMatch(/train-annotations-human-imagelabels-boxable\.csv$/);
     expect(bad[1].file).toMatch(/train-annotations-bbox\.csv$/);
@@ -188,6 +188,32 @@ describe.skipIf(!existsSync(realOid))('selectBoxes on the real OID metadata and 
     const under = await collect({ data, under: 'Carnivore' });
     expect(under.selection.summary!.classes).toHaveLength(17);
     expect(under.boxes).toHaveLength(19);
+  });
+
+  it('gives the same boxes, summary, bad rows and ImageID order with the files read on worker threads (human and machine labels)', async () => {
+    const data = realSplitDataDir(path.join(work, 'real-workers'));
+    // Lines the workers hand over whole: a bad Confidence, an empty ImageID, a "1" written otherwise, CRLF.
+    const labels = path.join(data, 'annotations/train-annotations-human-imagelabels-boxable.csv');
+    const [id, source, mid] = readFileSync(labels, 'utf8').split('\n')[1].split(',');
+    appendFileSync(labels, `${id},${source},${mid},maybe\n,${source},${mid},1\n${id},${source},${mid},1.0\r\n${id},${source},/m/07dm6,0\n`);
+    for (const opts of [{}, { labels: 'all' as const, minConfidence: 0.2 }, { maxPerClass: 3, seed: 5 }]) {
+      const run = async (workers: boolean) => {
+        const bad: BadRow[] = [];
+        const r = await collect({ data, ...opts, workers, onBadRow: (b) => bad.push(b) });
+        return { ...r, bad };
+      };
+      const here = await run(false);
+      const pooled = await run(true);
+      expect(pooled.boxes).toEqual(here.boxes);
+      expect(pooled.bad).toEqual(here.bad);
+      expect(here.bad.length).toBeGreaterThanOrEqual(2);
+      expect([...pooled.selection.imageIds!]).toEqual([...here.selection.imageIds!]);
+      const { scan: s1, ...rest1 } = here.selection.summary!;
+      const { scan: s2, ...rest2 } = pooled.selection.summary!;
+      expect(rest2).toEqual(rest1);
+      expect({ ...s2.labels, parsedLines: 0 }).toEqual({ ...s1.labels, parsedLines: 0 });
+      expect({ ...s2.boxes, parsedLines: 0 }).toEqual({ ...s1.boxes, parsedLines: 0 });
+    }
   });
 
   it('real OID v4 box rows (body parts, pandas float artefacts) select exactly as DuckDB does', async () => {

@@ -1,21 +1,22 @@
 import { statSync } from 'node:fs';
+import os from 'node:os';
 import { Readable } from 'node:stream';
-import {
-  type BadRow, type ClassDescription, boxColumns, imageLabelColumns, loadMetadata, selectClasses, toBoxRecord, toImageLabel,
-} from '@oidstream/oid-labels';
+import { type BadRow, type ClassDescription, boxColumns, loadMetadata, selectClasses, toBoxRecord } from '@oidstream/oid-labels';
 import { ByteKeySet } from './byte-key-set.js';
 import type { SelectedBox } from './boxes-schema.js';
 import { OidJoinError } from './errors.js';
 import { filesOfSplits, findOidFiles, splitOfFile } from './find-oid-files.js';
-import { type LabelSource, type LabelsSummary, LabelTally, classSummaries } from './labels-summary.js';
-import { PerClassSample } from './per-class-sample.js';
+import { type LabelSource, type LabelsSummary, classSummaries } from './labels-summary.js';
+import { type LabelPass, scanLabels } from './label-pass.js';
+import { BoxDedup } from './box-dedup.js';
+import { PooledLabelFiles } from './pooled-label-file.js';
 import { BoxPrefetch } from './box-prefetch.js';
-import { ScanPool } from './parallel-scan.js';
-import { type CsvRow, type ScanStats, emptyScanStats, scanCsvFilesBatches } from './scan-csv.js';
+import { ScanPool } from './scan-pool.js';
+import { type CsvRow, emptyScanStats, scanCsvFilesBatches } from './scan-csv.js';
 import { type ResolvedSelection, type SelectBoxesOptions, SELECT_DEFAULTS, resolveSelection } from './select-options.js';
 
-/** Box files smaller than this in all are read after the labels on this thread (a worker costs ~0.1 s to start). */
-const PREFETCH_MIN_BYTES = 16 << 20;
+/** Annotation files smaller than this in all are read on this thread alone (a worker costs ~0.1 s to start). */
+const WORKERS_MIN_BYTES = 16 << 20;
 
 /** The files one selection reads, after `splits` and `labels` are applied. */
 export interface SelectionFiles {
@@ -69,18 +70,29 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SelectedBox> {
+    return flatten(this.batches());
+  }
+
+  /** The same boxes in batches (arrays in file order), for a consumer that takes many at once (one await each). */
+  batches(): AsyncGenerator<SelectedBox[]> {
     if (this.used) throw new OidJoinError('BAD_OPTIONS', 'a selectBoxes() result can be iterated once');
     this.used = true;
     return this.run();
   }
 
-  private async *run(): AsyncGenerator<SelectedBox> {
+  private async *run(): AsyncGenerator<SelectedBox[]> {
     const started = performance.now();
     const o = this.options;
     const r = this.resolved;
     const files = (this.files = await selectionFiles(o, r));
-    const { catalog, hierarchy } = loadMetadata(files.metadata);
-    const classes = (this.classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy }));
+    // Worker threads read the label and box files at once: label ranges first (this thread waits for the selected
+    // images), box lines of the chosen classes ahead. Not worth threads for small files (unless asked for). They
+    // start now, so that they load while this thread reads the metadata.
+    const prefilter = o.prefilter ?? SELECT_DEFAULTS.prefilter;
+    const parser = o.parser ?? SELECT_DEFAULTS.parser;
+    const big = [...files.labels.flatMap((l) => l.files), ...files.boxes].reduce((sum, f) => sum + statSync(f).size, 0) >= WORKERS_MIN_BYTES;
+    const pool = prefilter && parser === 'auto' && (o.workers ?? big) ? new ScanPool(workerThreads()) : undefined;
+    pool?.start();
     const bad: BadRow[] = [];
     let badCount = 0;
     const onBadRow = (b: BadRow): void => {
@@ -88,46 +100,44 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       if (bad.length < 20) bad.push(b);
       o.onBadRow?.(b);
     };
-    const scan = {
-      mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter: o.prefilter ?? SELECT_DEFAULTS.prefilter,
-      parser: o.parser ?? SELECT_DEFAULTS.parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
-    };
-    // The box lines of the chosen classes are pre-filtered on a worker thread while this thread reads the labels.
-    // Not worth a thread for small files (unless asked for explicitly).
-    const big = files.boxes.reduce((sum, f) => sum + statSync(f).size, 0) >= PREFETCH_MIN_BYTES;
-    const pool = scan.prefilter && scan.parser === 'auto' && (o.prefetchBoxes ?? big) ? new ScanPool(1) : undefined;
-    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, images: new Set<string>(), seen: new Set<string>(), duplicates: 0 };
+    const boxes = { stats: emptyScanStats(), perClass: new Map<string, number>(), filteredOut: 0, total: 0, dedup: new BoxDedup(), duplicates: 0 };
     let labels: LabelPass;
+    let classes: ClassDescription[];
     try {
-      const prefetch = pool ? new BoxPrefetch(pool, files.boxes, scan.mids) : undefined;
-      labels = await scanLabels(files, r, scan, o.onProgress);
+      const { catalog, hierarchy } = loadMetadata(files.metadata);
+      classes = this.classes = selectClasses(catalog, { classes: o.classes, under: o.under, hierarchy });
+      const scan = {
+        mids: new ByteKeySet(classes.map((c) => c.LabelName)), prefilter, parser, threads: o.threads ?? SELECT_DEFAULTS.threads, rangeBytes: o.rangeBytes, onBadRow,
+      };
+      // Label ranges go to the pool first: this thread waits for the selected images, while box ranges are read ahead.
+      const pooled = pool ? await PooledLabelFiles.start(pool, files.labels.flatMap((l) => l.files), scan.mids) : undefined;
+      const prefetch = pool ? await BoxPrefetch.start(pool, files.boxes, scan.mids) : undefined;
+      labels = await scanLabels(files.labels, r, scan, o.onProgress, pooled);
       this.imageIds = labels.selected;
       const names = new Map(classes.map((c) => [c.LabelName, c.DisplayName]));
       const ids = new ByteKeySet(labels.selected);
       for (const file of labels.selected.size > 0 ? files.boxes : []) {
         const where = { LabelName: scan.mids, ImageID: ids };
-        const prefetched = await prefetch?.rows(file, where, boxes.stats);
-        if (prefetched) o.onProgress?.({ phase: 'boxes', file, bytesRead: statSync(file).size, totalBytes: statSync(file).size });
-        const batches = prefetched ?? scanCsvFilesBatches([file], {
+        const options = {
           where, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
-          stats: boxes.stats, onBadRow, onProgress: (p) => o.onProgress?.({ phase: 'boxes', ...p }),
-        });
+          stats: boxes.stats, onBadRow, onProgress: (p: { file: string; bytesRead: number; totalBytes: number }) => o.onProgress?.({ phase: 'boxes', ...p }),
+        };
+        const batches = prefetch?.rows(file, where, options, boxes.stats) ?? scanCsvFilesBatches([file], options);
         for await (const rows of batches) {
+          const batch: SelectedBox[] = [];
           for (const box of typedBoxes(rows, r, o, onBadRow, boxes)) {
-            // the same box twice would give the same chip twice: dropped and counted (memory: one key per selected box)
-            const key = `${box.ImageID}\t${box.LabelName}\t${box.Source}\t${box.XMin}\t${box.XMax}\t${box.YMin}\t${box.YMax}\t${box.IsOccluded}${box.IsTruncated}${box.IsGroupOf}${box.IsDepiction}${box.IsInside}`;
-            if (boxes.seen.has(key)) {
+            // the same box twice would give the same chip twice: dropped and counted
+            if (!boxes.dedup.add(box)) {
               boxes.duplicates++;
               continue;
             }
-            boxes.seen.add(key);
             boxes.perClass.set(box.LabelName, (boxes.perClass.get(box.LabelName) ?? 0) + 1);
             boxes.total++;
-            if (!boxes.images.has(box.ImageID)) boxes.images.add(ownString(box.ImageID));
             const out = box as SelectedBox;
             out.DisplayName = names.get(box.LabelName)!;
-            yield out;
+            batch.push(out);
           }
+          if (batch.length) yield batch;
         }
       }
       // Still account for the box files when nothing can match.
@@ -148,12 +158,21 @@ export class SelectedBoxes implements AsyncIterable<SelectedBox> {
       classes: classSummaries(classes, labels.tally, sources, (mid) => ({
         selectedImages: labels.imagesOf(mid), limited: labels.sample?.limited(mid) ?? false, boxes: boxes.perClass.get(mid) ?? 0,
       })),
-      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, duplicateBoxes: boxes.duplicates, imagesWithBoxes: boxes.images.size },
+      totals: { selectedImages: labels.selected.size, boxes: boxes.total, boxesFilteredOut: boxes.filteredOut, duplicateBoxes: boxes.duplicates, imagesWithBoxes: boxes.dedup.images },
       files: { metadata: files.metadata, labels: files.labels.flatMap((l) => l.files), boxes: files.boxes },
       scan: { labels: labels.stats, boxes: boxes.stats, seconds: (performance.now() - started) / 1000 },
       badRows: { count: badCount, first: bad },
     };
   }
+}
+
+/** Worker threads for the scan: one per core, at least 2 (this thread mostly waits), at most 4. */
+function workerThreads(): number {
+  return Math.min(4, Math.max(2, os.availableParallelism()));
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }
 
 /** The label and box files to read: a data dir's (or the given) files, narrowed to `splits` and `labels`. */
@@ -175,66 +194,6 @@ export async function selectionFiles(o: SelectBoxesOptions, r: ResolvedSelection
   if (boxes.length === 0) throw new OidJoinError('DATA_DIR_INVALID', `${found.annotations} has no <split>-annotations-bbox.csv${where}`);
   const read = [...labels.flatMap((l) => l.files), ...boxes].map((f) => splitOfFile(f)).filter((s): s is string => !!s);
   return { metadata: found.metadata, labels, boxes, splits: [...new Set(read)].sort() };
-}
-
-interface ScanSetup {
-  mids: ByteKeySet;
-  prefilter: boolean;
-  parser: 'auto' | 'csv-parse';
-  threads: number;
-  rangeBytes: number | undefined;
-  onBadRow: (b: BadRow) => void;
-}
-
-interface LabelPass {
-  selected: Set<string>;
-  tally: LabelTally;
-  sample: PerClassSample | undefined;
-  stats: ScanStats;
-  imagesOf: (mid: string) => number;
-}
-
-/** Pass 1: image labels of the chosen classes → the selected ImageIDs (per-class sample when maxPerClass is set). */
-async function scanLabels(files: SelectionFiles, r: ResolvedSelection, scan: ScanSetup, onProgress: SelectBoxesOptions['onProgress']): Promise<LabelPass> {
-  const tally = new LabelTally(r.minConfidence);
-  const sample = r.maxPerClass !== undefined ? new PerClassSample(r.maxPerClass, r.seed) : undefined;
-  const perClass = new Map<string, Set<string>>();
-  const selected = new Set<string>();
-  const stats = emptyScanStats();
-  const columns = new Map<unknown, ReturnType<typeof imageLabelColumns>>();
-  for (const { source, files: list } of files.labels) {
-    if (list.length === 0) continue;
-    for await (const rows of scanCsvFilesBatches(list, {
-      where: { LabelName: scan.mids }, prefilter: scan.prefilter, parser: scan.parser, threads: scan.threads, rangeBytes: scan.rangeBytes,
-      stats, onBadRow: scan.onBadRow,
-      onProgress: (p) => onProgress?.({ phase: 'labels', ...p }),
-    })) {
-      for (const row of rows) {
-        let cols = columns.get(row.header);
-        if (!cols) columns.set(row.header, (cols = imageLabelColumns(row.header.names, row.file)));
-        const label = toImageLabel(row.fields, cols);
-        if (typeof label === 'string') {
-          scan.onBadRow({ file: row.file, line: row.line, message: label });
-          continue;
-        }
-        if (!tally.add(label.LabelName, source, label.Confidence)) continue;
-        if (sample) {
-          sample.offer(label.LabelName, label.ImageID);
-          continue;
-        }
-        const id = ownString(label.ImageID);
-        let images = perClass.get(label.LabelName);
-        if (!images) perClass.set(label.LabelName, (images = new Set()));
-        images.add(id);
-        selected.add(id);
-      }
-    }
-  }
-  if (sample) {
-    for (const id of sample.selected()) selected.add(ownString(id));
-    return { selected, tally, sample, stats, imagesOf: (mid) => sample.images(mid).length };
-  }
-  return { selected, tally, sample, stats, imagesOf: (mid) => perClass.get(mid)?.size ?? 0 };
 }
 
 /** Typed boxes of a batch that pass the box filters; bad rows are reported, filtered ones counted. */
@@ -270,12 +229,4 @@ function* typedBoxes(
     }
     yield box;
   }
-}
-
-/**
- * A copy of a key that owns its characters. Parsed fields can be slices of a longer string (a line); a slice kept in
- * a Set would keep that whole string alive, so memory would grow with the rows scanned, not the images selected.
- */
-function ownString(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
 }

@@ -53,10 +53,12 @@ export interface SelectBoxesOptions extends SelectionOptions {
    */
   threads?: number;
   /**
-   * Pre-filter the box files by class on a worker thread while the labels are read (default: when the box files
-   * are 16 MB or more; at most 64 MB of box lines are held, past that the boxes are scanned after the labels).
+   * Read the label and box files on worker threads at once (default: when they are 16 MB or more in all): the
+   * workers pre-filter the label lines by class and hand over only the ImageIDs of Confidence-1 rows (other rows
+   * counted, or handed over whole when not plain 0/1), and pre-filter the box lines by class meanwhile (at most 64 MB
+   * of box lines are held, past that the boxes are scanned after the labels). Same result either way.
    */
-  prefetchBoxes?: boolean;
+  workers?: boolean;
   /** Bytes per range with threads (default 8 MiB; small values only to test the split). */
   rangeBytes?: number;
   /** Rows that cannot be typed (default: counted, and the first 20 listed in the summary). */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BOX_COLUMNS, type LabelsSummary, type SelectBoxesOptions, selectBoxes } from '@oidstream/oid-join';
-import { writeParquet } from '@oidstream/parquet-io';
+import { ParquetFileWriter } from '@oidstream/parquet-io';
 import { writeFileAtomic } from '../atomic-write.js';
 import { PipelineError } from '../errors.js';
 
@@ -30,7 +30,15 @@ export async function selectStage(options: SelectStageOptions): Promise<SelectSt
   const boxesPath = path.join(options.out, 'boxes.parquet');
   const summaryPath = path.join(options.out, 'labels-summary.json');
   const selection = selectBoxes(options);
-  await writeParquet(boxesPath, BOX_COLUMNS, selection);
+  // In batches: one await per batch, not per box (tens of thousands of boxes).
+  const writer = ParquetFileWriter.open(boxesPath, BOX_COLUMNS);
+  try {
+    for await (const batch of selection.batches()) for (const box of batch) writer.write(box);
+    writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
   const summary = selection.summary!;
   await writeFileAtomic(summaryPath, JSON.stringify(summary, null, 2) + '\n');
   return {
