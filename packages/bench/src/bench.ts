@@ -185,6 +185,8 @@ async function benchSelect(rec: Recorder, scale: number, data: string, out: stri
 
 async function benchChips(rec: Recorder, scale: number, data: string, out: string, hasPil: boolean): Promise<void> {
   await rec.add(scale, 'chips', 'oidstream', () => inChild({ kind: 'chips', out }));
+  // the PIL peer keeps its chips in memory: this is our like-for-like figure (chips.parquet, no chips/ folder)
+  await rec.add(scale, 'chips', 'oidstream, no chip files', () => inChild({ kind: 'chips', out, chipFiles: false }));
   await rec.add(scale, 'chips', 'bare sharp loop', () => inChild({ kind: 'sharp-loop', data, out }));
   if (!hasPil) return rec.skip(scale, 'chips', 'PIL', 'no PIL in /usr/bin/python3 (apt-get install python3-pil)');
   const csv = await boxesCsv(out);
