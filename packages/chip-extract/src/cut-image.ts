@@ -89,19 +89,16 @@ export async function cutImage(
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', 'image bytes are missing or empty'));
   }
-  let header: ImageHeader | undefined;
-  try {
-    header = await readImageHeader(bytes, o.maxPixels);
-  } catch {
-    // undecodable: the decoders below report it
-  }
-  if (header && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && angle === 0 && o.maxSide === 0) {
+  // read once: an undecodable image is reported by the decoders below
+  const header = await readImageHeader(bytes, o.maxPixels).catch((err: Error) => err);
+  const ok = !(header instanceof Error);
+  if (ok && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && angle === 0 && o.maxSide === 0) {
     const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, o);
     if (cut) return cut;
   }
-  if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, angle, o);
+  if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, header, angle, o);
   // bound memory: ~3 bytes per pixel stay decoded while the boxes are cut
-  if (header && header.width * header.height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, angle, o);
+  if (ok && header.width * header.height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, header, angle, o);
   let img: DecodedImage;
   try {
     img = await decodeImage(bytes, o.maxPixels);
@@ -161,12 +158,9 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
  * decode and skips a raw copy of the image; for very large images with several boxes it trades extra decodes
  * for not holding the whole decoded image (options.rawDecodeMaxPixels).
  */
-async function cutDirect(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], angle: number, o: ResolvedChipOptions): Promise<ChipResult[]> {
-  let header: ImageHeader;
-  try {
-    header = await readImageHeader(bytes, o.maxPixels);
-  } catch (err) {
-    const reason = `cannot decode image: ${(err as Error).message.split('\n')[0]}`;
+async function cutDirect(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader | Error, angle: number, o: ResolvedChipOptions): Promise<ChipResult[]> {
+  if (header instanceof Error) {
+    const reason = `cannot decode image: ${header.message.split('\n')[0]}`;
     return boxes.map(({ box, n }) => fail(box, imageId, n, 'BAD_IMAGE', reason));
   }
   // sequential: the decoder stops below the box and never holds the whole image (EXIF and OID turns need random access)
