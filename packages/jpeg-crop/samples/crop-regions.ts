@@ -41,7 +41,7 @@ export async function main(
   const written = crops.map((c, i) => {
     const name = path.join(out, `crop-${i}.jpg`);
     writeFileSync(name, c.jpeg);
-    return { file: name, size: `${c.width}x${c.height}`, bytes: c.jpeg.length };
+    return { file: name, region: regions[i], size: `${c.width}x${c.height}`, bytes: c.jpeg.length };
   });
 
   // bad input rejects with a JpegCropError and a stable code
