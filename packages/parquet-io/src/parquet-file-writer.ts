@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
@@ -7,6 +7,7 @@ import { coerceValue, estimateSize, schemaFromColumns, validateColumns } from '.
 import type { ColumnSpec } from './column-spec.js';
 import { ParquetIoError } from './errors.js';
 import { FileSink } from './file-sink.js';
+import { parquetInfo } from './read-rows.js';
 import { restoreWriterState, saveWriterState, type WriterCheckpoint } from './writer-checkpoint.js';
 import { WRITE_DEFAULTS } from './options.js';
 import type { WriteOptions } from './options.js';
@@ -82,6 +83,20 @@ export class ParquetFileWriter {
     }
     if (size < checkpoint.bytes) throw new ParquetIoError('WRITER_CLOSED', `cannot resume ${filePath}: ${checkpoint.tempPath} is missing or shorter than its checkpoint`);
     return new ParquetFileWriter(filePath, columns, options, checkpoint);
+  }
+
+  /**
+   * Finish a checkpointed file whose process died after its last rows: a temp file still there is resumed and
+   * finished; a final file with the checkpoint's rows is one whose rename happened just before the crash, and is
+   * kept. Anything else throws WRITER_CLOSED.
+   */
+  static async finishFrom(filePath: string, columns: readonly ColumnSpec[], checkpoint: WriterCheckpoint, options: WriteOptions = {}): Promise<{ rows: number }> {
+    if (existsSync(checkpoint.tempPath)) return ParquetFileWriter.resume(filePath, columns, checkpoint, options).finish();
+    const rows = await parquetInfo(filePath).then((i) => i.rows, () => -1);
+    if (rows !== checkpoint.rows || statSync(filePath).size <= checkpoint.bytes) {
+      throw new ParquetIoError('WRITER_CLOSED', `cannot finish ${filePath}: ${checkpoint.tempPath} is gone and ${filePath} is not the file it became`);
+    }
+    return { rows };
   }
 
   /**

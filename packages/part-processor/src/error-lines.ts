@@ -38,6 +38,14 @@ export class ErrorLines {
     return new ErrorLines(file, stages, from?.tempPath ?? `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`, from);
   }
 
+  /** After a crash at commit: finish the temp file if it is still there, else the rename happened (the file is kept). */
+  static async finishFrom(file: string, stages: readonly string[], from: ErrorLinesCheckpoint): Promise<void> {
+    if (existsSync(from.tempPath)) return ErrorLines.open(file, stages, from).commit();
+    if (!existsSync(file) || statSync(file).size < from.bytes) {
+      throw new PartProcessorError('RESUME_FAILED', `cannot finish ${file}: ${from.tempPath} is gone and ${file} is not the file it became`);
+    }
+  }
+
   write(record: { stage: string } & Record<string, unknown>): void {
     const line = Buffer.from(JSON.stringify(record) + '\n');
     let pos = 0;

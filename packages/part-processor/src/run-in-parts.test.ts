@@ -92,4 +92,37 @@ describe('runInParts + processPart', () => {
     expect(r.chips).toBe(parts.flat().length);
     expect(notes.join('\n')).toMatch(/cannot resume .* starting the stage over/);
   });
+
+  it('a process that died while committing (before or after the renames) is finished on rerun without redoing a part', async () => {
+    const whole = path.join(work, 'whole');
+    const source = parquetImageSource(images);
+    const run = (out: string, store: CheckpointStore, process = (p: BoxRow[], o: Parameters<typeof processPart>[1]) => processPart({ boxes: p, images: source }, o)) =>
+      runInParts({ parts, stage: 'chips', ledger: store, outputs: spec(out), process });
+    const untouched = () => {
+      throw new Error('no part should run again');
+    };
+
+    // died after the last checkpoint, before any rename: the temp files are finished
+    const before = path.join(work, 'commit-before');
+    const store = new MemoryStore();
+    const dying: CheckpointStore = {
+      checkpoint: (s, k) => store.checkpoint(s, k),
+      saveCheckpoint: async (s, c) => {
+        await store.saveCheckpoint(s, c);
+        if (c?.partsDone === parts.length) throw new Error('killed');
+      },
+    };
+    await expect(run(before, dying)).rejects.toThrow('killed');
+    expect(existsSync(path.join(before, CHIPS_FILE))).toBe(false);
+    const r1 = await run(before, store, untouched);
+    expect(r1.partsReused).toBe(parts.length);
+    expect(r1.chips).toBe(parts.flat().length);
+    expect(await chipRows(before)).toEqual(await chipRows(whole));
+
+    // died after the renames, before the caller recorded the stage (the checkpoint is still there): the files are kept
+    const r2 = await run(before, store, untouched);
+    expect(r2.partsReused).toBe(parts.length);
+    expect(await chipRows(before)).toEqual(await chipRows(whole));
+    expect(readdirSync(before).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
 });

@@ -42,10 +42,23 @@ const ZERO: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
 /**
  * Run a stage's parts in order into one set of outputs. After each part the outputs are made durable and the ledger
  * records how far they got; a rerun resumes the temp files from there (or starts over if they are gone). The
- * outputs appear under their final names only when every part is done.
+ * outputs appear under their final names only when every part is done. The checkpoint after the last part stays
+ * until the caller records the stage, so a crash between the renames and that record costs no part.
  */
 export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInPartsResult> {
-  const prev = o.ledger?.checkpoint(o.stage, o.key);
+  let prev = o.ledger?.checkpoint(o.stage, o.key);
+  const startOver = (err: unknown) => o.onWarning?.(`${o.stage}: cannot resume (${(err as Error).message}); starting the stage over`);
+  if (prev?.partsDone === o.parts.length) {
+    // every part was done: the process died while committing, before the caller recorded the stage
+    try {
+      await StageOutputs.finishFrom(o.outputs, prev.outputs as StageOutputsCheckpoint);
+      for (const p of o.parts) o.onSkipped?.(p);
+      return { ...(prev.counts as unknown as PartCounts), parts: o.parts.length, partsReused: o.parts.length, partMs: prev.partMs, files: StageOutputs.files(o.outputs) };
+    } catch (err) {
+      startOver(err);
+      prev = undefined;
+    }
+  }
   let outputs: StageOutputs;
   let start = 0;
   let counts: Record<string, number> = { ...ZERO };
@@ -55,7 +68,7 @@ export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInParts
     if (prev) ({ partsDone: start, counts, partMs } = prev);
   } catch (err) {
     if (!prev) throw err;
-    o.onWarning?.(`${o.stage}: cannot resume (${(err as Error).message}); starting the stage over`);
+    startOver(err);
     outputs = StageOutputs.open(o.outputs);
   }
   try {
@@ -65,7 +78,7 @@ export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInParts
       const c = await o.process(o.parts[i], outputs);
       for (const k of Object.keys(ZERO) as Array<keyof PartCounts>) counts[k] = (counts[k] ?? 0) + c[k];
       partMs = [...partMs, Math.round(performance.now() - t0)];
-      if (o.ledger && i < o.parts.length - 1) {
+      if (o.ledger) {
         const checkpoint: StageCheckpoint = { key: o.key, partsDone: i + 1, partMs, counts, outputs: outputs.checkpoint() };
         await o.ledger.saveCheckpoint(o.stage, checkpoint);
       }
@@ -76,5 +89,5 @@ export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInParts
     if (!o.ledger) outputs.abort();
     throw err;
   }
-  return { ...(counts as unknown as PartCounts), parts: o.parts.length, partsReused: start, partMs, files: outputs.files() };
+  return { ...(counts as unknown as PartCounts), parts: o.parts.length, partsReused: start, partMs, files: StageOutputs.files(o.outputs) };
 }

@@ -54,6 +54,15 @@ export class StageOutputs {
     }
   }
 
+  /** Commit the outputs of a pass whose every part was checkpointed, when the process died while committing them. */
+  static async finishFrom(spec: StageOutputsSpec, from: StageOutputsCheckpoint): Promise<void> {
+    const finish = (f: { file: string; columns: readonly ColumnSpec[] } | undefined, c: WriterCheckpoint | undefined) =>
+      f && c ? ParquetFileWriter.finishFrom(f.file, f.columns, c, { rowGroupBytes: 16 << 20 }) : undefined;
+    await finish(spec.chips, from.chips);
+    await finish(spec.predictions, from.predictions);
+    await ErrorLines.finishFrom(spec.errors.file, spec.errors.stages, from.errors);
+  }
+
   async writeChipFile(chip: ChipRecord): Promise<void> {
     if (this.spec.chipFiles) await writeChipFile(this.spec.out, chip, this.createdDirs);
   }
@@ -77,7 +86,7 @@ export class StageOutputs {
   }
 
   /** Relative output names for the ledger. */
-  files(): string[] {
-    return [this.spec.chips?.file, this.spec.predictions?.file, this.spec.errors.file].filter((f): f is string => !!f).map((f) => path.relative(this.spec.out, f));
+  static files(spec: StageOutputsSpec): string[] {
+    return [spec.chips?.file, spec.predictions?.file, spec.errors.file].filter((f): f is string => !!f).map((f) => path.relative(spec.out, f));
   }
 }
