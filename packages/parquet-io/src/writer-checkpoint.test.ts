@@ -47,6 +47,23 @@ describe('ParquetFileWriter checkpoint / resume', () => {
     const ckpt: WriterCheckpoint = { tempPath: path.join(dir, 'nope.tmp'), bytes: 4, rows: 0, state: { row_groups: [], num_rows: { $bigint: '0' }, pendingIndexes: [] } };
     expect(() => ParquetFileWriter.resume(path.join(dir, 'x.parquet'), columns, ckpt)).toThrow(expect.objectContaining({ code: 'WRITER_CLOSED' }));
   });
+
+  it('finishFrom: finishes a checkpointed temp file, accepts the file it was renamed to, refuses any other file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pq-ckpt-'));
+    const file = path.join(dir, 'f.parquet');
+    const w = ParquetFileWriter.open(file, columns);
+    for (let i = 0; i < 50; i++) w.write(row(i));
+    const ckpt = JSON.parse(JSON.stringify(w.checkpoint())) as WriterCheckpoint; // then the process "dies"
+    expect(await ParquetFileWriter.finishFrom(file, columns, ckpt)).toEqual({ rows: 50, bytes: expect.any(Number) });
+    expect((await parquetInfo(file)).rows).toBe(50);
+    // killed after the rename: the temp file is gone, the final file has the checkpoint's rows
+    expect((await ParquetFileWriter.finishFrom(file, columns, ckpt)).rows).toBe(50);
+    // a file of other rows at the final name is not the one the checkpoint became
+    const other = ParquetFileWriter.open(file, columns);
+    for (let i = 0; i < 49; i++) other.write(row(i));
+    other.finish();
+    await expect(ParquetFileWriter.finishFrom(file, columns, ckpt)).rejects.toMatchObject({ code: 'WRITER_CLOSED' });
+  });
 });
 
 describe('ParquetFileWriter finishing onto a directory', () => {
