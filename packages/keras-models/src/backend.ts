@@ -70,6 +70,12 @@ export interface RunnerOptions {
    * writes) goes on during a batch. 'caller': this thread, blocked per batch (a bare inference loop has nothing else to do).
    */
   sessionThread?: 'worker' | 'caller';
+  /**
+   * onnx, in workers: sessions that run batches at once, `threads` split among them. Default min(2, threads): on few
+   * cores, two one-thread sessions burn less CPU than one two-thread session, whose threads wait for each other while
+   * the caller cuts and decodes beside them. Each session holds its own copy of the weights.
+   */
+  sessions?: number;
 }
 
 /**

@@ -51,3 +51,23 @@ describe.skipIf(needs('../shared/models and ../shared/oid-real', haveModels && h
     expect(r.maxDiff).toBeLessThanOrEqual(1e-4);
   }, 240_000);
 });
+
+describe.skipIf(needs('../shared/models and ../shared/oid-real', haveModels && haveImages))('ONNX runner sessions (needs ../shared/models and ../shared/oid-real)', () => {
+  it('batches spread over two one-thread worker sessions give the probabilities of one session on the caller thread', async () => {
+    const loaded = await loadKerasModel(mobilenetDir);
+    const files = realImageFiles().slice(0, 16);
+    const batches = await Promise.all([0, 4, 8, 12].map((s) => preprocessFiles(files.slice(s, s + 4), 'tf')));
+    const one = await createOnnxRunner(loaded, { threads: 2, sessionThread: 'caller' });
+    const two = await createOnnxRunner(loaded, { threads: 2, sessions: 2 });
+    try {
+      const want: Float32Array[] = [];
+      for (const b of batches) want.push(await one.predict(b, 4));
+      const got = await Promise.all(batches.map((b) => two.predict(b, 4))); // all in flight: both sessions busy
+      got.forEach((g, i) => expect(maxAbsDiff(g, want[i])).toBeLessThanOrEqual(1e-5));
+      await expect(createOnnxRunner(loaded, { threads: 2, sessions: 3 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    } finally {
+      await Promise.all([one.dispose(), two.dispose()]);
+      loaded.model.dispose();
+    }
+  }, 120_000);
+});
