@@ -191,6 +191,21 @@ describe('cutImage: chipPixels', () => {
   }
 });
 
+describe('cutImage: turned chips are the same through libjpeg-turbo and sharp', () => {
+  it.each([90, 180, 270])('Rotation %i: same chip bytes, sizes and pixels (cut and file)', async (rotation) => {
+    const bytes = await quadrantJpeg(200, 160);
+    const boxes = [TL, BR, box(0.1, 0.7, 0.2, 0.9)].map((b, n) => ({ box: b, n }));
+    for (const chipPixels of ['cut', 'file'] as const) {
+      const [fast, ref] = await Promise.all([true, false].map(async (libjpeg) => (await cutImage(ID, bytes, rotation, boxes, resolveChipOptions({ libjpeg, chipPixels }))).map(chip)));
+      for (const [i, c] of fast.entries()) {
+        expect({ i, chipPixels, same: Buffer.from(c.chip).equals(ref[i].chip) }).toEqual({ i, chipPixels, same: true });
+        expect([c.chip_width, c.chip_height]).toEqual([ref[i].chip_width, ref[i].chip_height]);
+        expect(Buffer.from(c.pixels!.data).equals(Buffer.from(ref[i].pixels!.data))).toBe(true);
+      }
+    }
+  });
+});
+
 describe('cutImage: bad bytes give one error record per box', () => {
   it('truncated JPEG, one box', async () => {
     const bytes = await quadrantJpeg(200, 200);

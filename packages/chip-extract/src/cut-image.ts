@@ -92,8 +92,8 @@ export async function cutImage(
   // read once: an undecodable image is reported by the decoders below
   const header = await readImageHeader(bytes, o.maxPixels).catch((err: Error) => err);
   const ok = !(header instanceof Error);
-  if (ok && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && angle === 0 && o.maxSide === 0) {
-    const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, o);
+  if (ok && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && o.maxSide === 0) {
+    const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, angle as 0 | 90 | 180 | 270, o);
     if (cut) return cut;
   }
   if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, header, angle, o);
@@ -120,11 +120,11 @@ export async function cutImage(
 }
 
 /**
- * Upright JPEGs: one partial libjpeg-turbo decode of the rows and columns under the boxes, then one encode per chip,
- * all on libuv's pool (@oidstream/jpeg-crop; same bytes as sharp's path). Undefined when sharp must do it (CMYK, an
+ * Upright JPEGs: one partial libjpeg-turbo decode of the rows and columns under the boxes, then one encode per chip
+ * (turned by the OID Rotation first), all on libuv's pool (@oidstream/jpeg-crop; same bytes as sharp's path). Undefined when sharp must do it (CMYK, an
  * ICC profile to apply). Very large images with several boxes are cut box by box, as in cutDirect.
  */
-async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader, o: ResolvedChipOptions): Promise<ChipResult[] | undefined> {
+async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader, rotate: 0 | 90 | 180 | 270, o: ResolvedChipOptions): Promise<ChipResult[] | undefined> {
   const out: ChipResult[] = new Array(boxes.length);
   const todo: { i: number; box: BoxRow; n: number; region: Region }[] = [];
   boxes.forEach(({ box, n }, i) => {
@@ -137,7 +137,7 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     let crops;
     try {
       const pixels = o.chipPixels === 'none' ? false : o.chipPixels === 'file' ? 'encoded' : true;
-      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels });
+      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels, rotate });
     } catch (err) {
       const e = err as JpegCropError;
       if (e.code === 'UNSUPPORTED' || e.code === 'NOT_BUILT') return undefined;

@@ -31,6 +31,7 @@ typedef struct {
   unsigned char *jpeg;
   unsigned long jpeg_size;
   unsigned char *pixels;
+  int width, height;  // after the turn
 } crop_out;
 
 typedef struct {
@@ -41,7 +42,7 @@ typedef struct {
   size_t input_size;
   uint32_t count;
   int32_t *regions;  // left, top, width, height per region
-  int quality, optimize, flags;
+  int quality, optimize, flags, turn;  // turn: 0, 90, 180 or 270 degrees clockwise, applied to every crop
   double max_pixels;
   crop_out *out;
   unsigned char *band, *drop;  // decode buffers, freed by execute
@@ -191,6 +192,26 @@ static void release_buffers(crop_job *job) {
   job->band = job->drop = NULL;
 }
 
+// The w×h RGB block at src turned clockwise by 90, 180 or 270 degrees, as libvips' rot (NULL when out of memory).
+static unsigned char *turn_rgb(const unsigned char *src, size_t stride, int w, int h, int angle, int *tw, int *th) {
+  *tw = angle == 180 ? w : h;
+  *th = angle == 180 ? h : w;
+  unsigned char *dst = malloc((size_t)*tw * *th * 3);
+  if (!dst) return NULL;
+  unsigned char *d = dst;
+  for (int y = 0; y < *th; y++) {
+    for (int x = 0; x < *tw; x++, d += 3) {
+      int sx = angle == 90 ? y : angle == 180 ? w - 1 - x : w - 1 - y;
+      int sy = angle == 90 ? h - 1 - x : angle == 180 ? h - 1 - y : x;
+      const unsigned char *p = src + (size_t)sy * stride + (size_t)sx * 3;
+      d[0] = p[0];
+      d[1] = p[1];
+      d[2] = p[2];
+    }
+  }
+  return dst;
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   crop_job *job = data;
@@ -262,20 +283,34 @@ static void execute(napi_env env, void *data) {
   size_t stride = (size_t)bw * 3;
   for (uint32_t i = 0; i < job->count && !job->code; i++) {
     const int32_t *r = job->regions + 4 * i;
-    const unsigned char *origin = band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3;
+    const unsigned char *src = band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3;
+    size_t src_stride = stride;
     crop_out *o = &job->out[i];
-    if ((job->flags & JC_ENCODE) && !encode(job, origin, stride, r[2], r[3], o)) break;
-    if (job->flags & JC_DECODE_ENCODED) {
-      if (!decode_rgb(job, o->jpeg, o->jpeg_size, r[2], r[3], &o->pixels)) break;
-    } else if (job->flags & JC_PIXELS) {
-      size_t line = (size_t)r[2] * 3;
-      o->pixels = malloc(line * r[3]);
-      if (!o->pixels) {
-        fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
+    o->width = r[2];
+    o->height = r[3];
+    unsigned char *turned = NULL;
+    if (job->turn) {
+      turned = turn_rgb(src, stride, r[2], r[3], job->turn, &o->width, &o->height);
+      if (!turned) {
+        fail(job, "OUT_OF_MEMORY", "cannot allocate the turned chip");
         break;
       }
-      for (int y = 0; y < r[3]; y++) memcpy(o->pixels + y * line, origin + (size_t)y * stride, line);
+      src = turned;
+      src_stride = (size_t)o->width * 3;
     }
+    if ((job->flags & JC_ENCODE) && !encode(job, src, src_stride, o->width, o->height, o)) {
+      free(turned);
+      break;
+    }
+    if (job->flags & JC_DECODE_ENCODED) {
+      decode_rgb(job, o->jpeg, o->jpeg_size, o->width, o->height, &o->pixels);
+    } else if (job->flags & JC_PIXELS) {
+      size_t line = (size_t)o->width * 3;
+      o->pixels = malloc(line * o->height);
+      if (!o->pixels) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
+      else for (int y = 0; y < o->height; y++) memcpy(o->pixels + y * line, src + (size_t)y * src_stride, line);
+    }
+    free(turned);
   }
   release_buffers(job);
 }
@@ -320,9 +355,9 @@ static void complete(napi_env env, napi_status status, void *data) {
       napi_value item;
       napi_create_object(env, &item);
       if (o->jpeg) napi_set_named_property(env, item, "jpeg", take_buffer(env, &o->jpeg, o->jpeg_size));
-      set_int(env, item, "width", job->regions[4 * i + 2]);
-      set_int(env, item, "height", job->regions[4 * i + 3]);
-      if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)job->regions[4 * i + 2] * job->regions[4 * i + 3] * 3));
+      set_int(env, item, "width", o->width);
+      set_int(env, item, "height", o->height);
+      if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)o->width * o->height * 3));
       napi_set_element(env, list, i, item);
     }
     napi_resolve_deferred(env, job->deferred, list);
@@ -338,13 +373,15 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels) → Promise<{jpeg,width,height,pixels?}[]>
+// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels, turn)
+//   → Promise<{jpeg,width,height,pixels?}[]>
 static napi_value crop(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], promise, name;
+  size_t argc = 7;
+  napi_value argv[7], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 6) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, flags, maxPixels)");
+  int32_t turn = 0;
+  if (argc < 7 || napi_get_value_int32(env, argv[6], &turn) != napi_ok || (turn != 0 && turn != 90 && turn != 180 && turn != 270)) {
+    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, flags, maxPixels, turn: 0|90|180|270)");
     return NULL;
   }
   napi_typedarray_type type;
@@ -371,6 +408,7 @@ static napi_value crop(napi_env env, napi_callback_info info) {
   job->optimize = optimize;
   napi_get_value_int32(env, argv[4], &job->flags);
   napi_get_value_double(env, argv[5], &job->max_pixels);
+  job->turn = turn;
   napi_create_reference(env, argv[0], 1, &job->input_ref);
   napi_create_promise(env, &job->deferred, &promise);
   napi_create_string_utf8(env, "oidstream:jpeg-crop", NAPI_AUTO_LENGTH, &name);

@@ -20,8 +20,8 @@ async function testJpeg(width: number, height: number, jpeg: JpegOptions = {}): 
 }
 
 /** What chip-extract did before this package: sharp's crop, as the reference. */
-async function sharpCrop(bytes: Uint8Array, r: CropRegion): Promise<{ jpeg: Buffer; pixels: Buffer }> {
-  const p = sharp(bytes, { failOn: 'warning' }).extract(r).toColourspace('srgb');
+async function sharpCrop(bytes: Uint8Array, r: CropRegion, rotate = 0): Promise<{ jpeg: Buffer; pixels: Buffer }> {
+  const p = sharp(bytes, { failOn: 'warning' }).extract(r).rotate(rotate).toColourspace('srgb');
   return { jpeg: await p.clone().jpeg({ quality: 90, optimiseCoding: true }).toBuffer(), pixels: await p.clone().raw().toBuffer() };
 }
 
@@ -49,6 +49,25 @@ describe.skipIf(skip)('cropJpeg', () => {
     ];
     for (const r of regions) await expectLikeSharp(bytes, [r]);
     await expectLikeSharp(bytes, regions);
+  });
+
+  it('turns each crop clockwise as sharp’s extract().rotate() does: same pixels and bytes, sizes swapped at 90 and 270', async () => {
+    const bytes = await testJpeg(613, 411);
+    const regions = [
+      { left: 17, top: 33, width: 200, height: 101 },
+      { left: 612, top: 0, width: 1, height: 411 },
+    ];
+    for (const rotate of [90, 180, 270] as const) {
+      const crops = await cropJpeg(bytes, regions, { pixels: true, optimizeCoding: true, rotate });
+      for (const [i, r] of regions.entries()) {
+        const ref = await sharpCrop(bytes, r, rotate);
+        expect({ rotate, ...r, pixels: crops[i].pixels?.equals(ref.pixels), jpeg: crops[i].jpeg.equals(ref.jpeg) }).toEqual({ rotate, ...r, pixels: true, jpeg: true });
+        expect([crops[i].width, crops[i].height]).toEqual(rotate === 180 ? [r.width, r.height] : [r.height, r.width]);
+      }
+      const [encoded] = await cropJpeg(bytes, regions.slice(0, 1), { pixels: 'encoded', rotate });
+      expect(encoded.pixels?.equals(await sharp(encoded.jpeg).raw().toBuffer())).toBe(true);
+    }
+    await expect(cropJpeg(bytes, regions, { rotate: 45 as 90 })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   it('handles progressive, 4:4:4 and greyscale JPEGs', async () => {

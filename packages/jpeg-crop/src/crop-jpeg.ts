@@ -21,11 +21,14 @@ export interface CropOptions {
   pixels?: boolean | 'encoded';
   /** Refuse images with more pixels than this (decompression bombs). Default 100,000,000. */
   maxPixels?: number;
+  /** Turn every crop clockwise by this many degrees after cutting it, as sharp's `rotate`. Default 0. */
+  rotate?: 0 | 90 | 180 | 270;
 }
 
 export interface Crop {
-  /** Baseline JPEG, 4:2:0, no JFIF header: byte-identical to sharp's `extract(region).jpeg({ quality, optimiseCoding })`. */
+  /** Baseline JPEG, 4:2:0, no JFIF header: byte-identical to sharp's `extract(region).rotate(rotate).jpeg({ quality, optimiseCoding })`. */
   jpeg: Buffer;
+  /** After the turn (90 and 270 swap the region's width and height). */
   width: number;
   height: number;
   /** RGB, 3 bytes per pixel, row by row (with `pixels`). */
@@ -53,12 +56,12 @@ export const libjpegTurboVersion = binding?.libjpegTurboVersion;
 
 const MAX_PIXELS = 100_000_000;
 
-async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number) {
+async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate = 0) {
   if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
   if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
   if (!(maxPixels >= 1)) throw new JpegCropError('BAD_OPTIONS', `maxPixels must be ≥ 1, got ${maxPixels}`);
   try {
-    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels);
+    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels, rotate);
   } catch (err) {
     const e = err as Error & { code?: string };
     throw new JpegCropError((e.code ?? 'BAD_JPEG') as JpegCropErrorCode, e.message);
@@ -70,8 +73,9 @@ async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimiz
  * Pixels equal a full decode's (accurate integer IDCT, fancy upsampling). Rejects with a JpegCropError.
  */
 export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[], options: CropOptions = {}): Promise<Crop[]> {
-  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS } = options;
+  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0 } = options;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new JpegCropError('BAD_OPTIONS', `quality must be an integer 1–100, got ${quality}`);
+  if (![0, 90, 180, 270].includes(rotate)) throw new JpegCropError('BAD_OPTIONS', `rotate must be 0, 90, 180 or 270, got ${rotate}`);
   if (regions.length === 0) return [];
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
@@ -83,7 +87,7 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
     flat.set(v, i * 4);
   });
   const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);
-  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels)) as Crop[];
+  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate)) as Crop[];
 }
 
 /**
