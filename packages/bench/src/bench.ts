@@ -142,14 +142,45 @@ async function boxesCsv(out: string): Promise<string> {
   return file;
 }
 
+interface Planned {
+  scale: number;
+  stage: string;
+  who: string;
+  measure: () => Promise<Measured>;
+  reps: number;
+  runs: (Measured & { load: number })[];
+}
+
 class Recorder {
   readonly rows: BenchRow[] = [];
+  private planned: Planned[] = [];
   constructor(private readonly reps: number, private readonly log: (l: string) => void) {}
 
-  /** Runs `measure` `reps` times (load average noted before each) and records the median-rate run. */
+  /** Queues a figure: `measure` runs `reps` times when `flush` is called, and the median-rate run is recorded. */
+  plan(scale: number, stage: string, who: string, measure: () => Promise<Measured>, reps = this.reps): void {
+    this.planned.push({ scale, stage, who, measure, reps, runs: [] });
+  }
+
+  /**
+   * Runs the queued figures in rounds, one run of each per round (load average noted before each), so that a machine
+   * that slows down for a while (a shared host) slows ours and the peers alike; then records them in queue order.
+   */
+  async flush(): Promise<BenchRow[]> {
+    const todo = this.planned;
+    this.planned = [];
+    while (todo.some((p) => p.runs.length < p.reps)) {
+      for (const p of todo) if (p.runs.length < p.reps) p.runs.push({ ...(await p.measure()), load: os.loadavg()[0] });
+    }
+    return todo.map((p) => this.record(p));
+  }
+
+  /** One figure, measured now. */
   async add(scale: number, stage: string, who: string, measure: () => Promise<Measured>, reps = this.reps): Promise<BenchRow> {
-    const runs: (Measured & { load: number })[] = [];
-    for (let i = 0; i < reps; i++) runs.push({ ...(await measure()), load: os.loadavg()[0] });
+    this.plan(scale, stage, who, measure, reps);
+    return (await this.flush())[0];
+  }
+
+  private record({ scale, stage, who, runs, reps }: Planned): BenchRow {
     const rates = runs.map((m) => perSecond(m));
     const mid = runs[rates.indexOf([...rates].sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)])];
     const rss = runs.filter((m) => m.maxRssKb !== undefined).map((m) => m.maxRssKb! / 1024);
@@ -184,14 +215,14 @@ async function benchSelect(rec: Recorder, scale: number, data: string, out: stri
 }
 
 async function benchChips(rec: Recorder, scale: number, data: string, out: string, hasPil: boolean): Promise<void> {
-  await rec.add(scale, 'chips', 'oidstream', () => inChild({ kind: 'chips', out }));
+  rec.plan(scale, 'chips', 'oidstream', () => inChild({ kind: 'chips', out }));
   // the PIL peer keeps its chips in memory: this is our like-for-like figure (chips.parquet, no chips/ folder)
-  await rec.add(scale, 'chips', 'oidstream, no chip files', () => inChild({ kind: 'chips', out, chipFiles: false }));
-  await rec.add(scale, 'chips', 'bare sharp loop', () => inChild({ kind: 'sharp-loop', data, out }));
+  rec.plan(scale, 'chips', 'oidstream, no chip files', () => inChild({ kind: 'chips', out, chipFiles: false }));
+  rec.plan(scale, 'chips', 'bare sharp loop', () => inChild({ kind: 'sharp-loop', data, out }));
   if (!hasPil) return rec.skip(scale, 'chips', 'PIL', 'no PIL in /usr/bin/python3 (apt-get install python3-pil)');
   const csv = await boxesCsv(out);
   for (const procs of [1, 2]) {
-    await rec.add(scale, 'chips', procs === 1 ? 'PIL 1 process' : 'PIL pool of 2', async () => {
+    rec.plan(scale, 'chips', procs === 1 ? 'PIL 1 process' : 'PIL pool of 2', async () => {
       const t0 = performance.now();
       const r = await pilCrop(csv, path.join(data, 'images'), procs);
       return { ...r, wallMs: performance.now() - t0 };
@@ -200,16 +231,15 @@ async function benchChips(rec: Recorder, scale: number, data: string, out: strin
 }
 
 async function benchClassify(rec: Recorder, scale: number, out: string, model: string, hasTorch: boolean): Promise<void> {
-  const chips = (await parquetInfo(path.join(out, 'chips.parquet'))).rows;
-  await rec.add(scale, 'classify', 'oidstream', () => inChild({ kind: 'classify', out, model }));
-  // Peers measure a per-image rate: a sample of at most PEER_IMAGES images is enough.
-  const sample = Math.min(chips, PEER_IMAGES);
-  await rec.add(scale, 'classify', 'bare predict loop', () => inChild({ kind: 'predict-loop', out, model, images: sample }));
+  rec.plan(scale, 'classify', 'oidstream', () => inChild({ kind: 'classify', out, model }));
+  // Peers measure a per-image rate: a sample of at most PEER_IMAGES images is enough (chips.parquet is made in round 1).
+  const sample = async () => Math.min((await parquetInfo(path.join(out, 'chips.parquet'))).rows, PEER_IMAGES);
+  rec.plan(scale, 'classify', 'bare predict loop', async () => inChild({ kind: 'predict-loop', out, model, images: await sample() }));
   if (!hasTorch) return rec.skip(scale, 'classify', 'PyTorch', 'no torch/torchvision in /usr/bin/python3 (apt-get install python3-torch python3-torchvision)');
   if (!pytorchBaseline()) return rec.skip(scale, 'classify', 'PyTorch', 'packages/keras-models/bench/pytorch_baseline.py not found');
-  await rec.add(scale, 'classify', 'PyTorch', async () => {
+  rec.plan(scale, 'classify', 'PyTorch', async () => {
     const t0 = performance.now();
-    const r = await torchPredict(sample, os.availableParallelism());
+    const r = await torchPredict(await sample(), os.availableParallelism());
     return { ...r, wallMs: performance.now() - t0 };
   });
 }
@@ -265,13 +295,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         log(`generating ${scale} images${options.photos ? ` (photos of ${options.photos}, cycled)` : ''}${options.realSize === false ? '' : ' (at long side 1024, q90)'} …`);
         await generate(data, scale, options.realSize !== false, photos);
       }
-      log(`scale ${scale} images (median of ${reps} runs; load average before each run in the JSON):`);
+      log(`scale ${scale} images (median of ${reps} runs, chips/classify/run and their peers taken in turns; load average before each run in the JSON):`);
       if (want('select')) await benchSelect(rec, scale, data, out, log);
       if (want('pack')) await rec.add(scale, 'pack', 'oidstream', () => inChild({ kind: 'pack', data, out }), 1);
       if (want('chips')) await benchChips(rec, scale, data, out, hasPil);
       if (want('classify') && model) await benchClassify(rec, scale, out, model, hasTorch);
       else if (want('classify')) rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
-      if (want('run')) await rec.add(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
+      if (want('run')) rec.plan(scale, 'run', 'oidstream', () => inChild({ kind: 'run', data, out: path.join(work, `run-${scale}`), ...(model ? { model } : {}) }));
+      await rec.flush(); // chips, classify and run with their peers, in rounds
       if (want('report')) await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
       ratios[scale] = issue11Ratios(rec.rows, scale, scales[0]);
       log(`ratios at ${scale} images (ours ÷ peer):`);
