@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, StageClock, type BenchRow } from './bench-measure.js';
+import { cpuTimes, median, StageClock, stealPct, type BenchRow } from './bench-measure.js';
 import { formatRatios, issue11Ratios } from './bench-ratios.js';
 
 const row = (stage: string, who: string, units: number, ms: number, extra: Partial<BenchRow> = {}): BenchRow => ({ scale: 10, stage, who, units, unit: 'x', ms, ...extra });
@@ -61,5 +61,16 @@ describe('bench measures', () => {
     expect(large['peak RSS of run at 100 images']?.ratio).toBeCloseTo(1024 / 720, 10);
     expect(large['peak RSS of run, 100 ÷ 10 images']).toMatchObject({ ratio: 1.2, target: 1.1, atMost: true });
     expect(formatRatios(Object.values(large)).find((l) => l.includes('100 ÷ 10'))).toContain('(target ≤ 1.1)');
+  });
+});
+
+describe('steal', () => {
+  it('is the share of all CPU time the hypervisor took between two /proc/stat readings', () => {
+    expect(stealPct({ steal: 50, total: 1000 }, { steal: 80, total: 1200 })).toBe(15);
+    expect(stealPct(undefined, { steal: 1, total: 2 })).toBeUndefined();
+    expect(stealPct({ steal: 1, total: 2 }, { steal: 1, total: 2 })).toBeUndefined();
+    const now = cpuTimes();
+    if (process.platform === 'linux') expect(now!.total).toBeGreaterThan(now!.steal);
+    else expect(now).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Progress } from '@oidstream/pipeline';
 
 /**
@@ -25,11 +26,28 @@ export interface BenchRow extends BenchMeasure {
   rates?: number[];
   /** 1-minute load average at the start of each run */
   loadAvg?: number[];
+  /** % of the machine's CPU time the hypervisor gave to others (steal, /proc/stat) during each run; Linux only */
+  stealPct?: number[];
   /** wall time of the whole child process (start, imports, load, work), median */
   wallMs?: number;
   /** peak RSS of the process that did the work (each run is a child process of its own), median */
   maxRssMb?: number;
   skipped?: string;
+}
+
+/** The CPU times of /proc/stat's first line (user … steal), or undefined off Linux. */
+export function cpuTimes(): { steal: number; total: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: f[7], total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steal between two cpuTimes() readings, in % of all CPU time. */
+export function stealPct(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>): number | undefined {
+  return a && b && b.total > a.total ? Math.round((1000 * (b.steal - a.steal)) / (b.total - a.total)) / 10 : undefined;
 }
 
 export function perSecond(m: Pick<BenchMeasure, 'units' | 'ms'>): number {

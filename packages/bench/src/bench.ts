@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import writeFileAtomic from 'write-file-atomic';
 import { parquetInfo, readParquetRows } from '@oidstream/parquet-io';
 import { BIG_CATS } from '@oidstream/oid-labels';
-import { median, perSecond, rate, type BenchMeasure, type BenchRow } from './bench-measure.js';
+import { cpuTimes, median, perSecond, rate, stealPct, type BenchMeasure, type BenchRow } from './bench-measure.js';
 import { COMMAND_NAMES } from '@oidstream/pipeline';
 import { annotationFiles, duckdbCommandScript, duckdbSelectSql, pilCrop, pythonHas, pytorchBaseline, torchPredict, torchResnet50Batch1 } from './bench-peers.js';
 import { formatRatios, issue11Ratios, spread, type BenchRatio } from './bench-ratios.js';
@@ -148,7 +148,7 @@ interface Planned {
   who: string;
   measure: () => Promise<Measured>;
   reps: number;
-  runs: (Measured & { load: number })[];
+  runs: (Measured & { load: number; steal?: number })[];
 }
 
 class Recorder {
@@ -169,7 +169,11 @@ class Recorder {
     const todo = this.planned;
     this.planned = [];
     while (todo.some((p) => p.runs.length < p.reps)) {
-      for (const p of todo) if (p.runs.length < p.reps) p.runs.push({ ...(await p.measure()), load: os.loadavg()[0] });
+      for (const p of todo) {
+        if (p.runs.length >= p.reps) continue;
+        const [load, before] = [os.loadavg()[0], cpuTimes()];
+        p.runs.push({ ...(await p.measure()), load, steal: stealPct(before, cpuTimes()) });
+      }
     }
     return todo.map((p) => this.record(p));
   }
@@ -184,15 +188,17 @@ class Recorder {
     const rates = runs.map((m) => perSecond(m));
     const mid = runs[rates.indexOf([...rates].sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)])];
     const rss = runs.filter((m) => m.maxRssKb !== undefined).map((m) => m.maxRssKb! / 1024);
-    const { load: _load, maxRssKb: _rss, ...m } = mid;
+    const { load: _load, maxRssKb: _rss, steal: _steal, ...m } = mid;
+    const steal = runs.map((r) => r.steal).filter((x): x is number => x !== undefined);
     const row: BenchRow = {
       scale, stage, who, ...m, units: mid.units, ms: mid.ms, runs: reps, rates, loadAvg: runs.map((r) => r.load), wallMs: median(runs.map((r) => r.wallMs)),
       ...(rss.length ? { maxRssMb: median(rss) } : {}),
+      ...(steal.length ? { stealPct: steal } : {}),
     };
     this.rows.push(row);
     const load = row.loadMs !== undefined ? `load ${(row.loadMs / 1000).toFixed(2)} s` : '';
     const peak = row.maxRssMb !== undefined ? `peak RSS ${row.maxRssMb.toFixed(0)} MB` : '';
-    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${row.note ? ` — ${row.note}` : ''}`);
+    this.log(`  ${stage.padEnd(11)} ${who.padEnd(26)} ${rate(row).padEnd(26)} ${(row.ms / 1000).toFixed(2).padStart(7)} s  ${load.padEnd(14)} ${peak.padEnd(17)} ${row.units} ${row.unit} ${spread(rates)}${steal.some((x) => x >= 5) ? ` [steal ${steal.join('/')} %]` : ''}${row.note ? ` — ${row.note}` : ''}`);
     return row;
   }
 
