@@ -24,7 +24,7 @@ const ort = require(workerData.ortPath);
     try {
       const out = await session.run({ [workerData.inputName]: new ort.Tensor('float32', msg.batch, msg.dims) });
       const probs = Float32Array.from(out[workerData.outputName].data);
-      parentPort.postMessage({ id: msg.id, probs }, [probs.buffer]);
+      parentPort.postMessage({ id: msg.id, probs, batch: msg.batch }, [probs.buffer, msg.batch.buffer]);
     } catch (err) {
       parentPort.postMessage({ id: msg.id, error: String((err && err.message) || err) });
     }
