@@ -73,7 +73,7 @@ export class OnnxSessionWorker {
       const i = this.spare.findIndex((b) => b.length === batch.length);
       const moved = i >= 0 ? this.spare.splice(i, 1)[0] : new Float32Array(batch.length);
       moved.set(batch);
-      this.worker.postMessage({ id, batch: moved, dims }, [moved.buffer]);
+      this.worker.postMessage({ id, batch: moved, dims }, [moved.buffer as ArrayBuffer]);
     });
   }
 

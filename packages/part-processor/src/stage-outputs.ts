@@ -15,6 +15,9 @@ export interface StageOutputsSpec {
   chipFiles?: boolean | undefined;
 }
 
+/** 16 MiB row groups keep the writers' buffers and classify's later reads small. */
+const WRITE = { rowGroupBytes: 16 << 20 };
+
 export interface StageOutputsCheckpoint {
   chips?: WriterCheckpoint | undefined;
   predictions?: WriterCheckpoint | undefined;
@@ -38,9 +41,8 @@ export class StageOutputs {
 
   static open(spec: StageOutputsSpec, from?: StageOutputsCheckpoint): StageOutputs {
     mkdirSync(spec.out, { recursive: true });
-    // 16 MiB row groups keep the writers' buffers and classify's later reads small
     const open = (f: { file: string; columns: readonly ColumnSpec[] } | undefined, c: WriterCheckpoint | undefined) =>
-      f && (c ? ParquetFileWriter.resume(f.file, f.columns, c, { rowGroupBytes: 16 << 20 }) : ParquetFileWriter.open(f.file, f.columns, { rowGroupBytes: 16 << 20 }));
+      f && (c ? ParquetFileWriter.resume(f.file, f.columns, c, WRITE) : ParquetFileWriter.open(f.file, f.columns, WRITE));
     const opened: Array<{ abort(): void }> = [];
     try {
       const chips = open(spec.chips, from?.chips);
@@ -57,7 +59,7 @@ export class StageOutputs {
   /** Commit the outputs of a pass whose every part was checkpointed, when the process died while committing them. */
   static async finishFrom(spec: StageOutputsSpec, from: StageOutputsCheckpoint): Promise<void> {
     const finish = (f: { file: string; columns: readonly ColumnSpec[] } | undefined, c: WriterCheckpoint | undefined) =>
-      f && c ? ParquetFileWriter.finishFrom(f.file, f.columns, c, { rowGroupBytes: 16 << 20 }) : undefined;
+      f && c ? ParquetFileWriter.finishFrom(f.file, f.columns, c, WRITE) : undefined;
     await finish(spec.chips, from.chips);
     await finish(spec.predictions, from.predictions);
     await ErrorLines.finishFrom(spec.errors.file, spec.errors.stages, from.errors);
