@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include "jpeg_markers.h"
 
 // Flags of crop(): what to make of each region, and what to refuse.
 enum {
@@ -64,34 +65,6 @@ static void on_message(j_common_ptr cinfo, int level) {
 static void fail(crop_job *job, const char *code, const char *message) {
   job->code = code;
   snprintf(job->message, sizeof job->message, "%s", message);
-}
-
-static int has_icc(j_decompress_ptr d) {
-  for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next)
-    if (m->marker == JPEG_APP0 + 2 && m->data_length >= 12 && memcmp(m->data, "ICC_PROFILE", 11) == 0) return 1;
-  return 0;
-}
-
-static unsigned read16(const unsigned char *p, int le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
-static unsigned read32(const unsigned char *p, int le) { return le ? read16(p, 1) | read16(p + 2, 1) << 16 : read16(p, 0) << 16 | read16(p + 2, 0); }
-
-// EXIF orientation (tag 0x0112 of IFD0) of a saved APP1 marker list; 1 when absent or unreadable.
-static unsigned exif_orientation(j_decompress_ptr d) {
-  for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next) {
-    if (m->marker != JPEG_APP0 + 1 || m->data_length < 14 || memcmp(m->data, "Exif\0\0", 6) != 0) continue;
-    const unsigned char *t = m->data + 6;
-    size_t n = m->data_length - 6;
-    int le = t[0] == 'I';
-    unsigned ifd = read32(t + 4, le);
-    if (ifd + 2 > n) return 1;
-    unsigned entries = read16(t + ifd, le);
-    for (unsigned i = 0; i < entries && ifd + 2 + 12 * (i + 1) <= n; i++) {
-      const unsigned char *e = t + ifd + 2 + 12 * i;
-      if (read16(e, le) == 0x0112) return read16(e + 8, le);
-    }
-    return 1;
-  }
-  return 1;
 }
 
 // Decode a whole JPEG to RGB (the crops this file just encoded), into a new buffer.
@@ -212,6 +185,35 @@ static unsigned char *turn_rgb(const unsigned char *src, size_t stride, int w, i
   return dst;
 }
 
+// One region's outputs from its decoded w×h pixels at src: turned, encoded, and its pixels (own or decoded again).
+static void make_crop(crop_job *job, crop_out *o, const unsigned char *src, size_t stride, int w, int h) {
+  o->width = w;
+  o->height = h;
+  unsigned char *turned = NULL;
+  if (job->turn) {
+    turned = turn_rgb(src, stride, w, h, job->turn, &o->width, &o->height);
+    if (!turned) {
+      fail(job, "OUT_OF_MEMORY", "cannot allocate the turned chip");
+      return;
+    }
+    src = turned;
+    stride = (size_t)o->width * 3;
+  }
+  if ((job->flags & JC_ENCODE) && !encode(job, src, stride, o->width, o->height, o)) {
+    free(turned);
+    return;
+  }
+  if (job->flags & JC_DECODE_ENCODED) {
+    decode_rgb(job, o->jpeg, o->jpeg_size, o->width, o->height, &o->pixels);
+  } else if (job->flags & JC_PIXELS) {
+    size_t line = (size_t)o->width * 3;
+    o->pixels = malloc(line * o->height);
+    if (!o->pixels) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
+    else for (int y = 0; y < o->height; y++) memcpy(o->pixels + y * line, src + (size_t)y * stride, line);
+  }
+  free(turned);
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   crop_job *job = data;
@@ -279,38 +281,10 @@ static void execute(napi_env env, void *data) {
     release_buffers(job);
     return;
   }
-  const unsigned char *band = job->band;
   size_t stride = (size_t)bw * 3;
   for (uint32_t i = 0; i < job->count && !job->code; i++) {
     const int32_t *r = job->regions + 4 * i;
-    const unsigned char *src = band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3;
-    size_t src_stride = stride;
-    crop_out *o = &job->out[i];
-    o->width = r[2];
-    o->height = r[3];
-    unsigned char *turned = NULL;
-    if (job->turn) {
-      turned = turn_rgb(src, stride, r[2], r[3], job->turn, &o->width, &o->height);
-      if (!turned) {
-        fail(job, "OUT_OF_MEMORY", "cannot allocate the turned chip");
-        break;
-      }
-      src = turned;
-      src_stride = (size_t)o->width * 3;
-    }
-    if ((job->flags & JC_ENCODE) && !encode(job, src, src_stride, o->width, o->height, o)) {
-      free(turned);
-      break;
-    }
-    if (job->flags & JC_DECODE_ENCODED) {
-      decode_rgb(job, o->jpeg, o->jpeg_size, o->width, o->height, &o->pixels);
-    } else if (job->flags & JC_PIXELS) {
-      size_t line = (size_t)o->width * 3;
-      o->pixels = malloc(line * o->height);
-      if (!o->pixels) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
-      else for (int y = 0; y < o->height; y++) memcpy(o->pixels + y * line, src + (size_t)y * src_stride, line);
-    }
-    free(turned);
+    make_crop(job, &job->out[i], job->band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3, stride, r[2], r[3]);
   }
   release_buffers(job);
 }
