@@ -53,6 +53,8 @@ export class LabelDigester {
   private lines: number[] = [];
   private readonly zeros: Int32Array;
   private rows = 0;
+  /** The last field splitFields reached. */
+  private field = 0;
   /** Lines seen and taken (kept by the pre-filter) so far. */
   lineCount = 0;
   kept = 0;
@@ -107,37 +109,17 @@ export class LabelDigester {
     const { starts, ends, maxIndex, cols } = this;
     const wanted = cols.labelName;
     // Fields up to LabelName first: most lines end there (another class).
-    let field = 0;
     starts[0] = start;
-    let i = start;
-    for (; i < end; i++) {
-      if (data[i] === COMMA) {
-        ends[field] = i;
-        if (field === wanted) break;
-        starts[++field] = i + 1;
-      }
-    }
-    if (i === end) {
-      if (field < wanted) return -3;
-      ends[field] = end;
-    }
+    let i = this.splitFields(data, start, end, 0, wanted);
+    if (this.field < wanted) return -3;
     const cls = this.mids.indexOf(data, starts[wanted], ends[wanted]);
     if (cls < 0) return -3;
-    if (field < maxIndex) {
+    if (this.field < maxIndex) {
       // On to the last field the row needs (i is the comma after LabelName, or the line end).
       if (i === end) return -1; // too few fields: the parser reports it
-      starts[++field] = i + 1;
-      for (i++; i < end; i++) {
-        if (data[i] === COMMA) {
-          ends[field] = i;
-          if (field === maxIndex) break;
-          starts[++field] = i + 1;
-        }
-      }
-      if (i === end) {
-        if (field < maxIndex) return -1;
-        ends[field] = end;
-      }
+      starts[wanted + 1] = i + 1;
+      i = this.splitFields(data, i + 1, end, wanted + 1, maxIndex);
+      if (this.field < maxIndex) return -1;
     }
     const idStart = starts[cols.imageId];
     const idEnd = ends[cols.imageId];
@@ -150,6 +132,24 @@ export class LabelDigester {
     if (c !== ONE) return -1;
     for (let j = idStart; j < idEnd; j++) if (data[j] >= 0x80) return -1; // decoded as latin1 by the reader
     return cls;
+  }
+
+  /**
+   * Field bounds of data[i, end) into starts/ends, from `field` (its start already set) to `last`: returns the comma
+   * after `last`, or `end`; `this.field` is the last field reached.
+   */
+  private splitFields(data: Uint8Array, i: number, end: number, field: number, last: number): number {
+    const { starts, ends } = this;
+    for (; i < end; i++) {
+      if (data[i] === COMMA) {
+        ends[field] = i;
+        if (field === last) break;
+        starts[++field] = i + 1;
+      }
+    }
+    if (i === end) ends[field] = end;
+    this.field = field;
+    return i;
   }
 
   private push(src: Uint8Array, start: number, end: number, cls: number, line: number): void {
