@@ -1,11 +1,11 @@
 // Builds the libjpeg-turbo binding with node-gyp (npm puts it on a script's PATH). A failed build is not an install
 // failure: the package then reports `available: false` and its users fall back (chip-extract to sharp).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 
 const addon = 'build/Release/jpeg_crop.node';
-const source = 'native/jpeg_crop.c';
-if (existsSync(addon) && statSync(addon).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
+const newestSource = Math.max(...['binding.gyp', ...readdirSync('native').map((f) => `native/${f}`)].map((f) => statSync(f).mtimeMs));
+if (existsSync(addon) && statSync(addon).mtimeMs >= newestSource) process.exit(0);
 const r = spawnSync('node-gyp', ['rebuild', '--silent'], { stdio: ['ignore', 'ignore', 'pipe'], shell: process.platform === 'win32' });
 if (r.status !== 0) {
   const why = r.error ? r.error.message : String(r.stderr).split('\n').find((l) => /error/i.test(l)) ?? `exit ${r.status}`;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <jpeglib.h>
 #include "jpeg_markers.h"
+#include "rgb_pixels.h"
 
 // Flags of crop(): what to make of each region, and what to refuse.
 enum {
@@ -32,6 +33,7 @@ typedef struct {
   unsigned char *jpeg;
   unsigned long jpeg_size;
   unsigned char *pixels;
+  unsigned char **samples;  // one per job size, instead of pixels
   int width, height;  // after the turn
 } crop_out;
 
@@ -43,6 +45,8 @@ typedef struct {
   size_t input_size;
   uint32_t count;
   int32_t *regions;  // left, top, width, height per region
+  int32_t *sizes;  // height, width per sample size (size_count of them)
+  uint32_t size_count;
   int quality, optimize, flags, turn;  // turn: 0, 90, 180 or 270 degrees clockwise, applied to every crop
   double max_pixels;
   crop_out *out;
@@ -165,24 +169,16 @@ static void release_buffers(crop_job *job) {
   job->band = job->drop = NULL;
 }
 
-// The w×h RGB block at src turned clockwise by 90, 180 or 270 degrees, as libvips' rot (NULL when out of memory).
-static unsigned char *turn_rgb(const unsigned char *src, size_t stride, int w, int h, int angle, int *tw, int *th) {
-  *tw = angle == 180 ? w : h;
-  *th = angle == 180 ? h : w;
-  unsigned char *dst = malloc((size_t)*tw * *th * 3);
-  if (!dst) return NULL;
-  unsigned char *d = dst;
-  for (int y = 0; y < *th; y++) {
-    for (int x = 0; x < *tw; x++, d += 3) {
-      int sx = angle == 90 ? y : angle == 180 ? w - 1 - x : w - 1 - y;
-      int sy = angle == 90 ? h - 1 - x : angle == 180 ? h - 1 - y : x;
-      const unsigned char *p = src + (size_t)sy * stride + (size_t)sx * 3;
-      d[0] = p[0];
-      d[1] = p[1];
-      d[2] = p[2];
-    }
+// The region's pixels sampled at each of the job's sizes, replacing the whole pixels (a model needs only these).
+static void sample_pixels(crop_job *job, crop_out *o) {
+  o->samples = calloc(job->size_count, sizeof *o->samples);
+  for (uint32_t k = 0; o->samples && k < job->size_count; k++) {
+    o->samples[k] = sample_nearest(o->pixels, o->width, o->height, job->sizes[2 * k + 1], job->sizes[2 * k]);
+    if (!o->samples[k]) break;
   }
-  return dst;
+  if (!o->samples || !o->samples[job->size_count - 1]) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's samples");
+  free(o->pixels);
+  o->pixels = NULL;
 }
 
 // One region's outputs from its decoded w×h pixels at src: turned, encoded, and its pixels (own or decoded again).
@@ -211,6 +207,7 @@ static void make_crop(crop_job *job, crop_out *o, const unsigned char *src, size
     if (!o->pixels) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
     else for (int y = 0; y < o->height; y++) memcpy(o->pixels + y * line, src + (size_t)y * stride, line);
   }
+  if (o->pixels && job->size_count) sample_pixels(job, o);
   free(turned);
 }
 
@@ -332,6 +329,15 @@ static void complete(napi_env env, napi_status status, void *data) {
       set_int(env, item, "width", o->width);
       set_int(env, item, "height", o->height);
       if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)o->width * o->height * 3));
+      if (o->samples) {
+        napi_value samples;
+        napi_create_array_with_length(env, job->size_count, &samples);
+        for (uint32_t k = 0; k < job->size_count; k++) {
+          size_t bytes = (size_t)job->sizes[2 * k] * job->sizes[2 * k + 1] * 3;
+          napi_set_element(env, samples, k, take_buffer(env, &o->samples[k], bytes));
+        }
+        napi_set_named_property(env, item, "samples", samples);
+      }
       napi_set_element(env, list, i, item);
     }
     napi_resolve_deferred(env, job->deferred, list);
@@ -339,19 +345,23 @@ static void complete(napi_env env, napi_status status, void *data) {
   for (uint32_t i = 0; i < job->count; i++) {
     free(job->out[i].jpeg);
     free(job->out[i].pixels);
+    for (uint32_t k = 0; job->out[i].samples && k < job->size_count; k++) free(job->out[i].samples[k]);
+    free(job->out[i].samples);
   }
   napi_delete_reference(env, job->input_ref);
   napi_delete_async_work(env, job->work);
   free(job->out);
   free(job->regions);
+  free(job->sizes);
   free(job);
 }
 
-// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels, turn)
-//   → Promise<{jpeg,width,height,pixels?}[]>
+// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels, turn,
+//      sizes?: Int32Array (height, width per sample size))
+//   → Promise<{jpeg,width,height,pixels?,samples?}[]>
 static napi_value crop(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7], promise, name;
+  size_t argc = 8;
+  napi_value argv[8], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t turn = 0;
   if (argc < 7 || napi_get_value_int32(env, argv[6], &turn) != napi_ok || (turn != 0 && turn != 90 && turn != 180 && turn != 270)) {
@@ -369,11 +379,29 @@ static napi_value crop(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "BAD_OPTIONS", "jpeg must be a Uint8Array and regions an Int32Array of 4 numbers per region (at least one)");
     return NULL;
   }
+  void *sizes = NULL;
+  size_t sizes_length = 0;
+  napi_valuetype sizes_type = napi_undefined;
+  if (argc == 8) napi_typeof(env, argv[7], &sizes_type);
+  if (sizes_type != napi_undefined &&
+      (napi_get_typedarray_info(env, argv[7], &type, &sizes_length, &sizes, &ab, &offset) != napi_ok || type != napi_int32_array || sizes_length % 2 != 0)) {
+    napi_throw_type_error(env, "BAD_OPTIONS", "sizes must be an Int32Array of height, width pairs");
+    return NULL;
+  }
+  for (size_t i = 0; i < sizes_length; i++) {
+    if (((int32_t *)sizes)[i] < 1 || ((int32_t *)sizes)[i] > 16384) {
+      napi_throw_type_error(env, "BAD_OPTIONS", "each sample size must be 1–16384 pixels a side");
+      return NULL;
+    }
+  }
   crop_job *job = calloc(1, sizeof *job);
   job->count = (uint32_t)(region_length / 4);
   job->regions = malloc(region_length * sizeof(int32_t) + 1);
   job->out = calloc(job->count + 1, sizeof(crop_out));
   memcpy(job->regions, regions, region_length * sizeof(int32_t));
+  job->size_count = (uint32_t)(sizes_length / 2);
+  job->sizes = malloc(sizes_length * sizeof(int32_t) + 1);
+  if (sizes_length) memcpy(job->sizes, sizes, sizes_length * sizeof(int32_t));
   job->input = input;
   job->input_size = length;
   napi_get_value_int32(env, argv[2], &job->quality);

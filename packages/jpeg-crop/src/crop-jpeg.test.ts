@@ -102,6 +102,22 @@ describe.skipIf(skip)('cropJpeg', () => {
     expect(c.pixels?.equals(await sharp(c.jpeg).raw().toBuffer())).toBe(true);
   });
 
+  it('sizes: samples of the pixels at each [height, width], instead of the whole pixels', async () => {
+    const bytes = await testJpeg(320, 240);
+    const r = { left: 33, top: 17, width: 150, height: 98 };
+    const [whole] = await cropJpeg(bytes, [r], { pixels: 'encoded' });
+    const [c] = await cropJpeg(bytes, [r], { pixels: 'encoded', sizes: [[98, 150], [49, 75], [10, 20]] });
+    expect([c.pixels, c.samples?.map((s) => s.length), c.jpeg.equals(whole.jpeg)]).toEqual([undefined, [98 * 150 * 3, 49 * 75 * 3, 10 * 20 * 3], true]);
+    expect(c.samples?.[0].equals(whole.pixels!)).toBe(true); // the same size is the pixels themselves
+    // halving picks every second pixel from the second one (Pillow's centres: 1, 3, 5, …)
+    const px = (img: Buffer, w: number, x: number, y: number) => [...img.subarray((y * w + x) * 3, (y * w + x) * 3 + 3)];
+    expect(px(c.samples![1], 75, 10, 20)).toEqual(px(whole.pixels!, 150, 21, 41));
+    for (const sizes of [[[0, 5]], [[5]], [[1.5, 2]], []] as [number, number][][]) {
+      await expect(cropJpeg(bytes, [r], { pixels: true, sizes })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    }
+    await expect(cropJpeg(bytes, [r], { sizes: [[5, 5]] })).rejects.toMatchObject({ code: 'BAD_OPTIONS' }); // without pixels
+  });
+
   it('decodeJpeg gives sharp’s pixels; refuses EXIF-turned and ICC-tagged (unless ignored) files', async () => {
     const bytes = await testJpeg(123, 77, { progressive: true });
     const img = await decodeJpeg(bytes);

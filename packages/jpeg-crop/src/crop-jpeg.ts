@@ -23,6 +23,11 @@ export interface CropOptions {
   maxPixels?: number;
   /** Turn every crop clockwise by this many degrees after cutting it, as sharp's `rotate`. Default 0. */
   rotate?: 0 | 90 | 180 | 270;
+  /**
+   * With `pixels`: return `samples` instead, those pixels resized to each [height, width] exactly as Pillow's
+   * `resize(NEAREST)` (Keras `load_img(target_size)`): a model input is a fraction of a chip's pixels. Default none.
+   */
+  sizes?: readonly (readonly [number, number])[];
 }
 
 export interface Crop {
@@ -31,8 +36,10 @@ export interface Crop {
   /** After the turn (90 and 270 swap the region's width and height). */
   width: number;
   height: number;
-  /** RGB, 3 bytes per pixel, row by row (with `pixels`). */
+  /** RGB, 3 bytes per pixel, row by row (with `pixels`, without `sizes`). */
   pixels?: Buffer;
+  /** RGB at each of `sizes`, in their order (with `pixels` and `sizes`). */
+  samples?: Buffer[];
 }
 
 export interface DecodeOptions {
@@ -56,12 +63,12 @@ export const libjpegTurboVersion = binding?.libjpegTurboVersion;
 
 const MAX_PIXELS = 100_000_000;
 
-async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate = 0) {
+async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate = 0, sizes?: Int32Array) {
   if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
   if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
   if (!(maxPixels >= 1)) throw new JpegCropError('BAD_OPTIONS', `maxPixels must be ≥ 1, got ${maxPixels}`);
   try {
-    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels, rotate);
+    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels, rotate, sizes);
   } catch (err) {
     const e = err as Error & { code?: string };
     throw new JpegCropError((e.code ?? 'BAD_JPEG') as JpegCropErrorCode, e.message);
@@ -73,9 +80,12 @@ async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimiz
  * Pixels equal a full decode's (accurate integer IDCT, fancy upsampling). Rejects with a JpegCropError.
  */
 export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[], options: CropOptions = {}): Promise<Crop[]> {
-  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0 } = options;
+  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0, sizes } = options;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new JpegCropError('BAD_OPTIONS', `quality must be an integer 1–100, got ${quality}`);
   if (![0, 90, 180, 270].includes(rotate)) throw new JpegCropError('BAD_OPTIONS', `rotate must be 0, 90, 180 or 270, got ${rotate}`);
+  if (sizes && !(pixels && sizes.length > 0 && sizes.every((s) => s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384)))) {
+    throw new JpegCropError('BAD_OPTIONS', `sizes must be [height, width] pairs of 1–16384 pixels, with pixels; got ${JSON.stringify(sizes)}`);
+  }
   if (regions.length === 0) return [];
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
@@ -87,7 +97,7 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
     flat.set(v, i * 4);
   });
   const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);
-  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate)) as Crop[];
+  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate, sizes && Int32Array.from(sizes.flat()))) as Crop[];
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { needs } from '@oidstream/test-needs';
+import { available as libjpegAvailable, cropJpeg } from '@oidstream/jpeg-crop';
 import { KerasModelsError } from './errors.js';
 import { parseModelJson } from './manifest.js';
 import { decodeResize, PREPROCESS_MODES, preprocessingFor, preprocessingForName, preprocessPixels, preprocessResized, resizeNearest } from './preprocess.js';
@@ -60,6 +61,22 @@ describe('resizeNearest (Pillow NEAREST, as Keras load_img)', () => {
     expect(picks(100, 224).slice(-2)).toEqual([99, 99]);
     const same = new Uint8Array(12);
     expect(resizeNearest(same, 2, 2, 2, 2)).toBe(same);
+  });
+  it.skipIf(!libjpegAvailable)("is what @oidstream/jpeg-crop's `sizes` sample from a chip (the C copy of this rule)", async () => {
+    const width = 640;
+    const px = Buffer.alloc(width * 355 * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 7 + Math.floor(i / 1920) * 13) & 255;
+    const jpeg = await sharp(px, { raw: { width, height: 355, channels: 3 } }).jpeg().toBuffer();
+    const sizes: [number, number][] = [[224, 224], [299, 299], [500, 700], [1, 1]];
+    const regions = [{ left: 0, top: 0, width, height: 355 }, { left: 3, top: 5, width: 109, height: 37 }];
+    for (const pixels of [true, 'encoded'] as const) {
+      const whole = await cropJpeg(jpeg, regions, { pixels });
+      const sampled = await cropJpeg(jpeg, regions, { pixels, sizes });
+      for (const [i, c] of whole.entries()) {
+        for (const [k, [h, w]] of sizes.entries()) expect(sampled[i].samples?.[k].equals(resizeNearest(c.pixels!, c.width, c.height, w, h))).toBe(true);
+        expect(sampled[i].pixels).toBeUndefined();
+      }
+    }
   });
 });
 
