@@ -191,6 +191,28 @@ describe('cutImage: chipPixels', () => {
   }
 });
 
+describe('cutImage: pixelSizes', () => {
+  it('libjpeg-turbo chips carry samples at each size (of the same pixels) instead of pixels; sharp chips keep pixels', async () => {
+    const bytes = await quadrantJpeg(200, 160);
+    const boxes = [TL, BR].map((b, n) => ({ box: b, n }));
+    const pixelSizes = [[64, 80], [32, 40]] as const;
+    for (const chipPixels of ['cut', 'file'] as const) {
+      const whole = (await cutImage(ID, bytes, 0, boxes, resolveChipOptions({ chipPixels }))).map(chip);
+      const sampled = (await cutImage(ID, bytes, 0, boxes, resolveChipOptions({ chipPixels, pixelSizes }))).map(chip);
+      for (const [i, c] of sampled.entries()) {
+        expect([c.pixels, Object.keys(c.samples ?? {}), Buffer.from(c.chip).equals(whole[i].chip)]).toEqual([undefined, ['64x80', '32x40'], true]);
+        // the chips are 80×64: the first size is the pixels themselves
+        expect([whole[i].chip_width, whole[i].chip_height]).toEqual([80, 64]);
+        expect(Buffer.from(c.samples!['64x80']).equals(Buffer.from(whole[i].pixels!.data))).toBe(true);
+        expect(c.samples!['32x40'].length).toBe(32 * 40 * 3);
+      }
+    }
+    const bySharp = chip((await cutImage(ID, bytes, 0, boxes, resolveChipOptions({ libjpeg: false, chipPixels: 'file', pixelSizes })))[0]);
+    expect([bySharp.samples, bySharp.pixels?.width]).toEqual([undefined, 80]);
+    expect(() => resolveChipOptions({ pixelSizes: [[0, 3]] })).toThrow(/pixelSizes/);
+  });
+});
+
 describe('cutImage: turned chips are the same through libjpeg-turbo and sharp', () => {
   it.each([90, 180, 270])('Rotation %i: same chip bytes, sizes and pixels (cut and file)', async (rotation) => {
     const bytes = await quadrantJpeg(200, 160);

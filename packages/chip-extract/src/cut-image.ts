@@ -137,7 +137,8 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     let crops;
     try {
       const pixels = o.chipPixels === 'none' ? false : o.chipPixels === 'file' ? 'encoded' : true;
-      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels, rotate });
+      const sizes = pixels && o.pixelSizes.length ? o.pixelSizes : undefined;
+      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels, rotate, sizes });
     } catch (err) {
       const e = err as JpegCropError;
       if (e.code === 'UNSUPPORTED' || e.code === 'NOT_BUILT') return undefined;
@@ -148,6 +149,7 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     for (const [k, { i, box, n }] of group.entries()) {
       const c = crops[k];
       out[i] = chipRecord(imageId, box, n, c.jpeg, c.width, c.height, c.pixels && { data: c.pixels, width: c.width, height: c.height });
+      if (c.samples) out[i].samples = Object.fromEntries(o.pixelSizes.map(([h, w], k) => [`${h}x${w}`, c.samples![k]]));
     }
   }
   return out;

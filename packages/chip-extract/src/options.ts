@@ -31,6 +31,12 @@ export interface ChipOptions {
    */
   chipPixels?: 'none' | 'cut' | 'file';
   /**
+   * With chipPixels: chips cut by libjpeg-turbo carry those pixels resized to each [height, width] (a model's input)
+   * as Keras `load_img(target_size)` does (`samples`, keyed `'<height>x<width>'`) instead of whole: a quarter of a
+   * 1024-px photo's chip. Chips cut by sharp still carry `pixels` (default none).
+   */
+  pixelSizes?: readonly (readonly [number, number])[];
+  /**
    * Cut upright JPEGs with @oidstream/jpeg-crop (libjpeg-turbo: only the rows and columns under the boxes are decoded;
    * chips byte-identical to sharp's) when its native binding is built; false = always sharp (default true).
    */
@@ -51,6 +57,7 @@ export const CHIP_DEFAULTS: ResolvedChipOptions = {
   maxPixels: 100_000_000,
   rawDecodeMaxPixels: 24_000_000,
   chipPixels: 'none',
+  pixelSizes: [],
   libjpeg: true,
 };
 
@@ -77,5 +84,7 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
   check(Number.isFinite(o.rawDecodeMaxPixels) && o.rawDecodeMaxPixels >= 0, `rawDecodeMaxPixels must be ≥ 0, got ${o.rawDecodeMaxPixels}`);
   check(['none', 'cut', 'file'].includes(o.chipPixels), `chipPixels must be none, cut or file, got ${JSON.stringify(o.chipPixels)}`);
+  const size = (s: readonly number[]) => Array.isArray(s) && s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384);
+  check(Array.isArray(o.pixelSizes) && o.pixelSizes.every(size), `pixelSizes must be [height, width] pairs of 1–16384 pixels, got ${JSON.stringify(o.pixelSizes)}`);
   return o;
 }

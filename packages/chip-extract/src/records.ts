@@ -32,6 +32,8 @@ export interface ChipRecord {
   chip_path: string;
   /** With options.chipPixels: the chip's RGB pixels, cut from the decoded image ('cut') or as its JPEG decodes ('file'). */
   pixels?: ChipPixels;
+  /** With options.pixelSizes, instead of `pixels` where libjpeg-turbo cut the chip: those pixels at each size, keyed `'<height>x<width>'`. */
+  samples?: Record<string, Uint8Array>;
 }
 
 export interface ChipError {

@@ -26,7 +26,9 @@ export async function* classifyRecords(source: AsyncIterable<Row> | Iterable<Row
       pending = [];
       while (running.length >= o.inFlight) yield* await running.shift()!;
     }
-    if (pending.length > 0) running.push(started(classifyBatch(pending, o)));
+    // the last records are split across the batches in flight, so that every session has a share of the tail
+    const share = Math.ceil(pending.length / o.inFlight);
+    for (let i = 0; i < pending.length; i += share) running.push(started(classifyBatch(pending.slice(i, i + share), o)));
     while (running.length > 0) yield* await running.shift()!;
   } finally {
     // On early exit, let started batches settle so no worker reply arrives after the caller disposes the runner.

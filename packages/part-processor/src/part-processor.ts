@@ -21,8 +21,10 @@ export interface PartWork {
   classify?: Omit<ClassifyOptions, 'models'> | undefined;
   /** keras (default): model inputs from the chip JPEG as Keras `load_img` reads it; fast: from the cut pixels (no JPEG round trip). */
   resize?: 'fast' | 'keras' | undefined;
-  /** Called once per box handled (chip or error). */
+  /** Called once per box done: at its error, or when its chip is written (with models: classified). */
   onBox?: (() => void) | undefined;
+  /** With models: called when every box is cut and only the chips in flight remain to classify. */
+  onCutDone?: (() => void) | undefined;
 }
 
 export interface PartCounts {
@@ -47,8 +49,11 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
   const counts: PartCounts = { boxes: 0, chips: 0, errors: 0, predictions: 0 };
   const models = work.models ?? [];
   const keras = models.length ? await import('@oidstream/keras-models') : undefined; // chips alone never load an engine
-  // the chip's pixels come with it from the cut, so inference never decodes the chip again
+  // the chip's pixels come with it from the cut, so inference never decodes the chip again; sampled there at the
+  // models' sizes as Keras' nearest resize does (other filters resize the whole chip)
   const chipPixels = !keras ? 'none' : work.resize === 'fast' ? 'cut' : 'file';
+  const nearest = (work.classify?.interpolation ?? 'nearest') === 'nearest';
+  const pixelSizes = keras && nearest ? keras.modelInputSizes(models) : [];
   async function* boxes(): AsyncGenerator<BoxRow> {
     for await (const b of work.boxes) {
       counts.boxes++;
@@ -56,7 +61,7 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
     }
   }
   async function* cut(): AsyncGenerator<Row> {
-    for await (const r of extractChips(boxes(), work.images, { ...work.chip, chipPixels })) {
+    for await (const r of extractChips(boxes(), work.images, { ...work.chip, chipPixels, pixelSizes })) {
       if (r.kind === 'error') {
         outputs.errors.write({ stage: 'chips', ...errorToJson(r) });
         counts.errors++;
@@ -64,10 +69,14 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
         await outputs.writeChipFile(r);
         outputs.chips?.write(chipRow(r));
         counts.chips++;
-        if (keras) yield { chip_id: r.chip_id, ImageID: r.box.ImageID, LabelName: r.box.LabelName, DisplayName: r.box.DisplayName, chip: r.chip, pixels: r.pixels };
+        if (keras) {
+          yield { chip_id: r.chip_id, ImageID: r.box.ImageID, LabelName: r.box.LabelName, DisplayName: r.box.DisplayName, chip: r.chip, pixels: r.samples ?? r.pixels };
+          continue; // done when classified
+        }
       }
       work.onBox?.();
     }
+    if (keras) work.onCutDone?.();
   }
   if (!keras) {
     for await (const _ of cut());
@@ -75,7 +84,10 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
   }
   // Cutting runs ahead of inference into a bounded buffer: a pull-only chain would stop cutting while a batch predicts.
   const ahead = Readable.from(cut(), { objectMode: true, highWaterMark: CUT_AHEAD });
-  for await (const p of keras.classifyRecords(ahead, { ...work.classify, models: [...models] })) writePrediction(p, outputs, counts);
+  for await (const p of keras.classifyRecords(ahead, { ...work.classify, models: [...models] })) {
+    writePrediction(p, outputs, counts);
+    work.onBox?.();
+  }
   return counts;
 }
 

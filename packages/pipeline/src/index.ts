@@ -4,7 +4,7 @@ export { selectStage, selectBoxes, BOX_COLUMNS, SELECT_DEFAULTS } from './stages
 export type { SelectOptions, SelectStageOptions, SelectStageResult, SelectedBox, LabelsSummary, ClassSummary } from './stages/select.js';
 export { packStage } from './stages/pack.js';
 export type { PackStageOptions, PackStageResult } from './stages/pack.js';
-export { chipsStage, CHIPS_FILE, CHIP_ERRORS_FILE } from './stages/chips.js';
+export { chipsStage, CHIPS_FILE, CHIP_ERRORS_FILE, CUT_DONE_NOTE } from './stages/chips.js';
 export type { ChipsStageOptions, ChipsStageResult } from './stages/chips.js';
 export { classifyStage, openModels } from './stages/classify.js';
 export type { ClassifyStageOptions, ClassifyStageResult } from './stages/classify.js';

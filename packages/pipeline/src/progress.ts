@@ -59,6 +59,12 @@ export class StageProgress {
     this.totalCount = total;
   }
 
+  /** A progress event now, with a note on where the stage is. */
+  note(note: string): void {
+    this.lastEmit = performance.now();
+    this.emit('progress', undefined, note);
+  }
+
   end(status = 'done', note?: string): void {
     if (this.ended) return;
     this.ended = true;

@@ -10,6 +10,8 @@ import { runInParts } from '@oidstream/part-processor';
 
 export { CHIPS_FILE };
 export const CHIP_ERRORS_FILE = 'errors.jsonl';
+/** Progress note of run's chips stage when every box is cut and only the chips in flight are left to classify. */
+export const CUT_DONE_NOTE = 'all boxes cut; classifying the last chips';
 
 export interface ChipsStageOptions extends ChipOptions {
   /** boxes.parquet from `oidstream select`, or box rows streamed from an earlier stage with their column spec. */
@@ -88,7 +90,7 @@ export async function chipsStage(o: ChipsStageOptions): Promise<ChipsStageResult
     },
     process: (p, outputs) => {
       const boxes = boxesPath ? (p.rowEnd > p.rowStart ? readParquetRows(boxesPath, { rowStart: p.rowStart, rowEnd: p.rowEnd }) : []) : (o.boxes as { rows: AsyncIterable<BoxRow> }).rows;
-      return processPart({ boxes, images, chip: o, models, classify: o.classify, resize: o.resize, onBox: () => stage?.add(1) }, outputs);
+      return processPart({ boxes, images, chip: o, models, classify: o.classify, resize: o.resize, onBox: () => stage?.add(1), onCutDone: () => stage?.note(CUT_DONE_NOTE) }, outputs);
     },
   }).catch((err: unknown) => {
     stage?.end('failed');
