@@ -3,7 +3,7 @@ import path from 'node:path';
 import { haveShared, needs, SHARED_DIR } from '@oidstream/test-needs';
 import sharp, { type JpegOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { available, type CropRegion, cropJpeg, decodeJpeg, JpegCropError, unavailableReason } from './index.js';
+import { available, type CropRegion, cropJpeg, decodeJpeg, JpegCropError, sampleJpeg, unavailableReason } from './index.js';
 
 const skip = needs(`the jpeg-crop native binding (a C compiler and libjpeg62-turbo-dev): ${unavailableReason}`, available);
 
@@ -116,6 +116,18 @@ describe.skipIf(skip)('cropJpeg', () => {
       await expect(cropJpeg(bytes, [r], { pixels: true, sizes })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
     }
     await expect(cropJpeg(bytes, [r], { sizes: [[5, 5]] })).rejects.toMatchObject({ code: 'BAD_OPTIONS' }); // without pixels
+  });
+
+  it('sampleJpeg gives the samples of decodeJpeg’s pixels, with its refusals', async () => {
+    const bytes = await testJpeg(123, 77);
+    const whole = await decodeJpeg(bytes);
+    const [same, half] = await sampleJpeg(bytes, [[77, 123], [38, 61]]);
+    expect(same.equals(whole.data)).toBe(true);
+    // Pillow's centres of a 123 → 61 resize: column 2·x + 1 (scale 2.016…), row 2·y + 1
+    expect([...half.subarray((5 * 61 + 7) * 3, (5 * 61 + 7) * 3 + 3)]).toEqual([...whole.data.subarray((11 * 123 + 15) * 3, (11 * 123 + 15) * 3 + 3)]);
+    const turned = await sharp(bytes).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    await expect(sampleJpeg(turned, [[5, 5]], { ignoreIcc: true })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(sampleJpeg(bytes, [])).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   it('decodeJpeg gives sharp’s pixels; refuses EXIF-turned and ICC-tagged (unless ignored) files', async () => {

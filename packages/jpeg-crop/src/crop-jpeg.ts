@@ -83,9 +83,7 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
   const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0, sizes } = options;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new JpegCropError('BAD_OPTIONS', `quality must be an integer 1–100, got ${quality}`);
   if (![0, 90, 180, 270].includes(rotate)) throw new JpegCropError('BAD_OPTIONS', `rotate must be 0, 90, 180 or 270, got ${rotate}`);
-  if (sizes && !(pixels && sizes.length > 0 && sizes.every((s) => s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384)))) {
-    throw new JpegCropError('BAD_OPTIONS', `sizes must be [height, width] pairs of 1–16384 pixels, with pixels; got ${JSON.stringify(sizes)}`);
-  }
+  const flatSizes = checkSizes(sizes, pixels);
   if (regions.length === 0) return [];
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
@@ -97,7 +95,7 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
     flat.set(v, i * 4);
   });
   const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);
-  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate, sizes && Int32Array.from(sizes.flat()))) as Crop[];
+  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate, flatSizes)) as Crop[];
 }
 
 /**
@@ -105,7 +103,28 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
  * EXIF orientation other than 1, CMYK, and ICC-tagged files unless `ignoreIcc`: the caller decodes those another way.
  */
 export async function decodeJpeg(jpeg: Uint8Array, options: DecodeOptions = {}): Promise<RgbPixels> {
-  const flags = FLAGS.pixels | FLAGS.uprightOnly | (options.ignoreIcc ? FLAGS.ignoreIcc : 0);
-  const [img] = await call(jpeg, new Int32Array(4), 90, false, flags, options.maxPixels ?? MAX_PIXELS);
+  const [img] = await call(jpeg, new Int32Array(4), 90, false, decodeFlags(options), options.maxPixels ?? MAX_PIXELS);
   return { data: img.pixels!, width: img.width, height: img.height };
+}
+
+/**
+ * `decodeJpeg`, then the pixels resized to each [height, width] exactly as Pillow's `resize(NEAREST)` (Keras
+ * `load_img(target_size)`), in C: only the samples reach JS. Same refusals as decodeJpeg.
+ */
+export async function sampleJpeg(jpeg: Uint8Array, sizes: readonly (readonly [number, number])[], options: DecodeOptions = {}): Promise<Buffer[]> {
+  const [img] = await call(jpeg, new Int32Array(4), 90, false, decodeFlags(options), options.maxPixels ?? MAX_PIXELS, 0, checkSizes(sizes, true));
+  return img.samples!;
+}
+
+function decodeFlags(options: DecodeOptions): number {
+  return FLAGS.pixels | FLAGS.uprightOnly | (options.ignoreIcc ? FLAGS.ignoreIcc : 0);
+}
+
+/** Sizes as the native side takes them (height, width pairs), or undefined without sizes. */
+function checkSizes(sizes: readonly (readonly [number, number])[] | undefined, pixels: unknown): Int32Array | undefined {
+  if (!sizes) return undefined;
+  if (!(pixels && sizes.length > 0 && sizes.every((s) => s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384)))) {
+    throw new JpegCropError('BAD_OPTIONS', `sizes must be [height, width] pairs of 1–16384 pixels, with pixels; got ${JSON.stringify(sizes)}`);
+  }
+  return Int32Array.from(sizes.flat());
 }

@@ -1,6 +1,7 @@
 export {
   cropJpeg,
   decodeJpeg,
+  sampleJpeg,
   available,
   unavailableReason,
   libjpegTurboVersion,

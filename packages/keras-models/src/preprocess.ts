@@ -1,4 +1,4 @@
-import { available as libjpegAvailable, decodeJpeg, type JpegCropError } from '@oidstream/jpeg-crop';
+import { available as libjpegAvailable, sampleJpeg, type JpegCropError } from '@oidstream/jpeg-crop';
 import sharp, { type Sharp } from 'sharp';
 import type { KerasModelTopology } from './backend.js';
 import { withDefaults } from './defaults.js';
@@ -127,9 +127,18 @@ export function preprocessResized(img: RgbImage, dw: number, dh: number, mode: P
   const { luts, from } = lutsFor(mode);
   const [l0, l1, l2] = luts;
   const [f0, f1, f2] = from;
+  const src = img.data;
+  if (img.width === dw && img.height === dh) {
+    // already the model's size (e.g. sampled while the chip was cut): one sequential pass
+    for (let i = 0, o = offset; i < n; i += 3, o += 3) {
+      out[o] = l0[src[i + f0]];
+      out[o + 1] = l1[src[i + f1]];
+      out[o + 2] = l2[src[i + f2]];
+    }
+    return;
+  }
   const xs = nearestIndex(img.width, dw);
   const ys = nearestIndex(img.height, dh);
-  const src = img.data;
   for (let y = 0, o = offset; y < dh; y++) {
     const row = ys[y] * img.width * 3;
     for (let x = 0; x < dw; x++, o += 3) {
@@ -161,8 +170,9 @@ export async function decodeResizeMany(bytes: Uint8Array, sizes: readonly [numbe
 }
 
 /**
- * Decode once for these sizes: with `nearest`, the full-size image for every size (sampled later, e.g. by
- * preprocessResized); with other filters, one image resized by sharp per size. Errors as decodeResizeMany.
+ * Decode once for these sizes: with `nearest`, each size's Pillow-nearest sample (upright JPEGs, by libjpeg-turbo in
+ * C) or else the full-size image for every size (sampled later, e.g. by preprocessResized); with other filters, one
+ * image resized by sharp per size. Errors as decodeResizeMany.
  */
 export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number, number][], options: DecodeOptions = {}): Promise<RgbImage[]> {
   const o = withDefaults(DECODE_DEFAULTS, options);
@@ -175,8 +185,8 @@ export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number,
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   };
   if (o.interpolation === 'nearest') {
-    const img = await decodeWithLibjpeg(bytes, o.maxPixels);
-    if (img) return sizes.map(() => img);
+    const samples = await sampleWithLibjpeg(bytes, sizes, o.maxPixels);
+    if (samples) return samples;
   }
   try {
     const base = () => {
@@ -200,14 +210,14 @@ export async function decodeForSizes(bytes: Uint8Array, sizes: readonly [number,
 
 /**
  * Upright JPEGs through @oidstream/jpeg-crop (libjpeg-turbo on libuv's pool, no per-call libvips set-up: the same
- * pixels as sharp's decode). Undefined when sharp must decode: other formats, EXIF turns, CMYK, a decoder warning
- * (sharp here only fails on errors), or no native build.
+ * pixels as sharp's decode), sampled there as resizeNearest does. Undefined when sharp must decode: other formats,
+ * EXIF turns, CMYK, a decoder warning (sharp here only fails on errors), or no native build.
  */
-async function decodeWithLibjpeg(bytes: Uint8Array, maxPixels: number): Promise<RgbImage | undefined> {
+async function sampleWithLibjpeg(bytes: Uint8Array, sizes: readonly [number, number][], maxPixels: number): Promise<RgbImage[] | undefined> {
   if (!libjpegAvailable || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   try {
-    const { data, width, height } = await decodeJpeg(bytes, { ignoreIcc: true, maxPixels });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+    const samples = await sampleJpeg(bytes, sizes, { ignoreIcc: true, maxPixels });
+    return samples.map((s, k) => ({ data: new Uint8Array(s.buffer, s.byteOffset, s.byteLength), width: sizes[k][1], height: sizes[k][0] }));
   } catch (err) {
     if ((err as JpegCropError).code === 'TOO_MANY_PIXELS') throw new KerasModelsError('IMAGE_TOO_LARGE', `image has more than maxPixels (${maxPixels}) pixels`, { cause: err });
     return undefined;
