@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuTimes, median, StageClock, stealPct, type BenchRow } from './bench-measure.js';
 import { formatRatios, issue11Ratios } from './bench-ratios.js';
+import { CUT_DONE_NOTE } from '@oidstream/pipeline';
 
 const row = (stage: string, who: string, units: number, ms: number, extra: Partial<BenchRow> = {}): BenchRow => ({ scale: 10, stage, who, units, unit: 'x', ms, ...extra });
 
@@ -20,6 +21,21 @@ describe('bench measures', () => {
     expect(m.ms).toBeLessThan(m.loadMs! + 1000);
   });
 
+  it("times run's steady state: from the warm-up to the last box cut (the pipeline full), not its drain", async () => {
+    const clock = new StageClock('chips', 2);
+    const stage = clock.progress.stage('chips', 'boxes');
+    stage.add(2); // warm-up
+    await new Promise((r) => setTimeout(r, 30));
+    stage.add(5);
+    stage.note(CUT_DONE_NOTE);
+    await new Promise((r) => setTimeout(r, 60)); // the drain: chips cut before the window, classified now
+    stage.add(3);
+    stage.end();
+    const m = clock.steady('chips')!;
+    expect([m.units, m.ms >= 25 && m.ms < 55, clock.doneAtEnd]).toEqual([5, true, 10]);
+    expect(new StageClock('chips', 2).steady('chips')).toBeUndefined();
+  });
+
   it('median of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
@@ -29,7 +45,7 @@ describe('bench measures', () => {
     const rows = [
       row('chips', 'oidstream', 100, 1000), row('chips', 'PIL pool of 2', 200, 1000),
       row('classify', 'oidstream', 70, 1000), row('classify', 'bare predict loop', 300, 1000), row('classify', 'PyTorch', 100, 1000),
-      row('run', 'oidstream', 60, 1000),
+      row('run', 'oidstream', 60, 1000, { whole: { units: 50, ms: 1000 } }),
       row('select', 'oidstream command', 5, 2000, { wallMs: 2000 }), row('select', 'DuckDB command', 5, 1000, { wallMs: 1000 }),
       { ...row('help', 'oidstream --help', 1, 500, { wallMs: 500 }), scale: 0 },
     ];
@@ -37,6 +53,7 @@ describe('bench measures', () => {
     expect(r['chips stage']).toBeCloseTo(0.5, 10);
     expect(r['classify stage']).toBeCloseTo(70 / 300, 10);
     expect(r['run, chips + classify']).toBeCloseTo(60 / (1 / (1 / 200 + 1 / 300)), 10);
+    expect(r['run, whole pass (fill and drain too)']).toBeCloseTo(50 / (1 / (1 / 200 + 1 / 300)), 10);
     expect(r['select, whole command']).toBeCloseTo(0.5, 10);
     expect(r['`oidstream --help`']).toBeCloseTo(0.5, 10);
     expect(r['bare model loop vs PyTorch (MobileNet v1 α=0.75)']).toBeCloseTo(3, 10);

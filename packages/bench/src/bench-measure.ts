@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Progress } from '@oidstream/pipeline';
+import { CUT_DONE_NOTE, Progress, type ProgressSink } from '@oidstream/pipeline';
 
 /**
  * One timed piece of work: `units` in `ms`, timed after load and warm-up; `loadMs` is the load (imports excluded:
@@ -14,6 +14,8 @@ export interface BenchMeasure {
   note?: string;
   /** rows the work wrote, to compare sides that should produce the same output */
   outputRows?: number;
+  /** run: its whole chips + classify pass (pipeline fill and drain included, model load not), beside the steady figure */
+  whole?: { units: number; ms: number };
 }
 
 export interface BenchRow extends BenchMeasure {
@@ -75,20 +77,40 @@ export class StageClock {
   private started?: number;
   private warm?: { t: number; done: number };
   private ended?: { t: number; done: number };
-  readonly progress: Progress;
+  private cutDone?: { t: number; done: number };
+  /** For a whole run (runPipeline's `progress`): events of other stages are ignored. */
+  readonly sink: ProgressSink = (e) => {
+    if (e.stage !== this.stageName) return;
+    const t = performance.now();
+    if (e.type === 'start') this.started = t;
+    if (e.done >= this.warmUnits && !this.warm && e.type !== 'end') this.warm = { t, done: e.done };
+    if (e.type === 'end') this.ended = { t, done: e.done };
+    if (e.note === CUT_DONE_NOTE) this.cutDone = { t, done: e.done };
+  };
+  /** For a stage function (chipsStage, classifyStage). */
+  readonly progress = new Progress(this.sink, { intervalMs: 0 });
 
-  constructor(private readonly stageName: string, private readonly warmUnits: number) {
-    this.progress = new Progress((e) => {
-      if (e.stage !== this.stageName) return;
-      const t = performance.now();
-      if (e.type === 'start') this.started = t;
-      if (e.done >= this.warmUnits && !this.warm && e.type !== 'end') this.warm = { t, done: e.done };
-      if (e.type === 'end') this.ended = { t, done: e.done };
-    }, { intervalMs: 0 });
+  constructor(private readonly stageName: string, private readonly warmUnits: number) {}
+
+  /** Units done when the stage ended. */
+  get doneAtEnd(): number {
+    return this.ended?.done ?? 0;
   }
 
   reset(): void {
     this.t0 = performance.now();
+  }
+
+  /**
+   * Run's chips + classify pass in steady state: from the warm-up (2 batches classified; the pipeline is full, ~96
+   * chips cut ahead) to the last box cut. In between, chips are cut and classified at one pace; after it only chips
+   * cut before the window are left to classify (counting them would credit cutting that was never timed).
+   * Undefined when the pass is too short to have such a window.
+   */
+  steady(unit: string): BenchMeasure | undefined {
+    const { warm, cutDone: last } = this;
+    if (!this.started || !warm || !last || last.done <= warm.done) return undefined;
+    return { units: last.done - warm.done, unit, ms: last.t - warm.t, loadMs: this.started - this.t0, note: `steady: from ${warm.done} to ${last.done} ${unit} done (the last box cut)` };
   }
 
   measure(unit: string): BenchMeasure {
