@@ -1,4 +1,5 @@
 import type * as tf from './tfjs.js';
+import type { PreprocessMode } from './options.js';
 
 /** Inference engines a model can run on. `auto` tries them fastest first: onnx → tfjs-node → wasm. */
 export type BackendName = 'onnx' | 'tfjs-node' | 'wasm';
@@ -11,7 +12,12 @@ export interface ModelRunner {
   /** [height, width] of the model input. */
   readonly inputSize: [number, number];
   readonly numClasses: number;
-  /** NHWC float32 batch already preprocessed, n images → n×numClasses probabilities */
+  /**
+   * Set when the runner applies Keras `preprocess_input` of this mode itself (RunnerOptions.preprocessing, onnx):
+   * predict() then takes raw RGB pixels 0–255 as floats.
+   */
+  readonly inputPreprocessing?: PreprocessMode;
+  /** NHWC float32 batch already preprocessed (raw pixels with inputPreprocessing), n images → n×numClasses probabilities */
   predict(batch: Float32Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
@@ -76,6 +82,12 @@ export interface RunnerOptions {
    * the caller cuts and decodes beside them. Each session holds its own copy of the weights.
    */
   sessions?: number;
+  /**
+   * onnx: apply Keras `preprocess_input` of this mode inside the model (vectorised, on the session's threads), so
+   * callers pass raw pixels and skip a JS pass per image; the runner says so in `inputPreprocessing`. Other
+   * backends ignore it. Default none.
+   */
+  preprocessing?: PreprocessMode;
 }
 
 /**

@@ -76,7 +76,7 @@ export async function openClassifier(options: OpenClassifierOptions): Promise<Cl
       throw new KerasModelsError('BAD_CLASS_INDEX', `model ${name} has ${loaded.numClasses} outputs but the class index has ${classIndex.length} classes`);
     }
     if ((options.precision ?? 'fp32') === 'int8') return { name, preprocessing, classIndex, loaded, ...(await int8Runner(loaded, preprocessing, options)) };
-    const runner = await createRunner(loaded, { backend: options.backend, threads: options.threads, onWarning: options.onWarning });
+    const runner = await createRunner(loaded, { backend: options.backend, threads: options.threads, onWarning: options.onWarning, preprocessing });
     return { name, runner, preprocessing, classIndex, loaded, precision: 'fp32' };
   } catch (err) {
     loaded.model.dispose();

@@ -78,6 +78,9 @@ export function resolveClassifyOptions(options: ClassifyOptions): ResolvedClassi
   const seen = new Set<string>();
   for (const m of o.models) {
     checkModelName(m.name);
+    if (m.runner.inputPreprocessing !== undefined && m.runner.inputPreprocessing !== m.preprocessing) {
+      throw new KerasModelsError('BAD_OPTION', `model ${m.name}: its runner applies ${m.runner.inputPreprocessing} preprocessing, the model needs ${m.preprocessing}`);
+    }
     if (seen.has(m.name)) throw new KerasModelsError('BAD_OPTION', `model name ${m.name} is used twice`);
     seen.add(m.name);
   }
@@ -172,7 +175,9 @@ export async function classifyBatch(records: Row[], options: ClassifyOptions): P
       const k = sizes.findIndex(([sh, sw]) => sh === h && sw === w);
       const per = h * w * 3;
       const batch = takeBatch(m.runner, ok.length * per);
-      ok.forEach((i, j) => preprocessResized((inputs[i] as { pixels: RgbImage[] }).pixels[k], w, h, m.preprocessing, batch, j * per));
+      // a runner that preprocesses inside its model takes the raw pixels
+      const mode = m.runner.inputPreprocessing ? 'none' : m.preprocessing;
+      ok.forEach((i, j) => preprocessResized((inputs[i] as { pixels: RgbImage[] }).pixels[k], w, h, mode, batch, j * per));
       let probs: Float32Array;
       try {
         probs = await m.runner.predict(batch, ok.length);

@@ -96,6 +96,7 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
     backend: 'onnx',
     inputSize: [h, w],
     numClasses,
+    ...(compiled.preprocessing ? { inputPreprocessing: compiled.preprocessing } : {}),
     predict(batch: Float32Array, n: number): Promise<Float32Array> {
       if (disposed) return Promise.reject(new KerasModelsError('BAD_INPUT', 'predict() after dispose()'));
       if (!Number.isInteger(n) || n < 1 || batch.length !== n * perImage) {
@@ -119,6 +120,6 @@ export async function createOnnxRunnerFromCompiled(compiled: CompiledOnnxModel, 
 
 /** Compiles the Keras graph to ONNX and opens an onnxruntime-node session (CPU, `threads` intra-op threads). */
 export async function createOnnxRunner(loaded: Pick<LoadedKerasModel, 'model'>, options: OnnxRunnerOptions = {}): Promise<ModelRunner> {
-  const compiled = compileKerasToOnnx(loaded.model, options.compile);
+  const compiled = compileKerasToOnnx(loaded.model, { ...options.compile, ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}) });
   return createOnnxRunnerFromCompiled(compiled, options);
 }

@@ -13,6 +13,8 @@ import { createOnnxRunner } from './onnx-backend.js';
 import { compileKerasToOnnx } from './onnx-compile.js';
 import { decodeOnnxModel } from './onnx-proto.js';
 import { mainTf } from './tfjs-main.js';
+import { PREPROCESS_MODES } from './options.js';
+import { preprocessPixels } from './preprocess.js';
 
 type T = tf.SymbolicTensor;
 
@@ -230,6 +232,27 @@ describe('compileKerasToOnnx', () => {
       await runner.dispose();
     }
   }, 60_000);
+
+  it("applies Keras preprocess_input inside the graph: raw pixels in, the outputs of JS-preprocessed input", async () => {
+    const inp = tf.input({ shape: [6, 5, 3] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c' }).apply(inp) as T;
+    x = tf.layers.globalAveragePooling2d({}).apply(x) as T;
+    x = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(x) as T;
+    const model = tf.model({ inputs: inp, outputs: x });
+    randomize(model, 5);
+    const rgb = Uint8Array.from({ length: 2 * 6 * 5 * 3 }, (_, i) => (i * 53 + 7) % 256);
+    for (const mode of PREPROCESS_MODES) {
+      const plain = await createOnnxRunner({ model }, { threads: 1, sessionThread: 'caller' });
+      const inGraph = await createOnnxRunner({ model }, { threads: 1, sessionThread: 'caller', preprocessing: mode });
+      const pre = new Float32Array(rgb.length);
+      preprocessPixels(rgb, mode, pre);
+      const [want, got] = await Promise.all([plain.predict(pre, 2), inGraph.predict(Float32Array.from(rgb), 2)]);
+      expect([plain.inputPreprocessing, inGraph.inputPreprocessing]).toEqual([undefined, mode]);
+      got.forEach((v, i) => expect(v, mode).toBeCloseTo(want[i], 6));
+      await Promise.all([plain.dispose(), inGraph.dispose()]);
+    }
+    expect(() => compileKerasToOnnx(model, { preprocessing: 'bgr' as 'tf' })).toThrow(/unknown preprocessing/);
+  });
 
   it('the ONNX runner checks its input and serialises concurrent predict calls', async () => {
     const inp = tf.input({ shape: [5, 5, 3] });

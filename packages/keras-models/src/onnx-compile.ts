@@ -22,6 +22,8 @@ import { POOLING_EMITTERS } from './onnx-emit-pooling.js';
 import { GraphBuilder } from './onnx-graph-builder.js';
 import { batchNormFolds, kerasGraph, layerCalls, layerWeights, type KerasGraph } from './onnx-keras-graph.js';
 import { attr, encodeOnnxModel, OnnxDataType } from './onnx-proto.js';
+import { KerasModelsError } from './errors.js';
+import { PREPROCESS_MODES, type PreprocessMode } from './options.js';
 
 /**
  * Keras graph → ONNX compiler. Rank-4 tensors are kept NCHW inside the graph (what ONNX Runtime's CPU kernels are
@@ -38,6 +40,11 @@ export interface OnnxCompileOptions {
   batchSize?: number;
   /** ModelProto graph name. Default: the Keras model name. */
   graphName?: string;
+  /**
+   * Apply Keras `preprocess_input` of this mode inside the graph (Keras' own float32 steps, in its order): the input
+   * is then raw RGB pixels 0–255 as floats. Default none (the input is already preprocessed).
+   */
+  preprocessing?: PreprocessMode;
 }
 
 const DEFAULT_COMPILE_OPTIONS = { foldBatchNorm: true, fusePadding: true } as const;
@@ -52,6 +59,8 @@ export interface CompiledOnnxModel {
   /** Keras (NHWC) input shape, batch first; null = any size. */
   inputShape: Array<number | null>;
   outputShape: Array<number | null>;
+  /** The preprocessing the graph applies to its raw-pixel input (options.preprocessing). */
+  preprocessing?: PreprocessMode;
   stats: { layers: number; nodes: number; foldedBatchNorms: number; fusedPaddings: number; parameters: number };
 }
 
@@ -132,7 +141,30 @@ function walk(ctx: CompileContext, calls: LayerCall[], values: Map<string, Value
   }
 }
 
-/** The model input: NHWC as in Keras, transposed once to NCHW for the graph. */
+const PLANE = [1, 3, 1, 1]; // per-channel constants of an NCHW image
+
+/** Keras preprocess_input (imagenet_utils) as ops on an NCHW float image of raw 0–255 RGB pixels. */
+function preprocessOps(b: GraphBuilder, x: string, mode: PreprocessMode): string {
+  switch (mode) {
+    case 'tf': // x /= 127.5; x -= 1
+      return b.add('Sub', [b.add('Div', [x, b.scalar(127.5)], 'pre_scaled'), b.scalar(1)], 'pre_tf');
+    case 'caffe': {
+      // RGB → BGR, then minus the ImageNet BGR mean
+      const bgr = b.add('Gather', [x, b.int64s([2, 1, 0])], 'pre_bgr', [attr.int('axis', 1)]);
+      return b.add('Sub', [bgr, b.floatInit('pre_mean', PLANE, Float32Array.of(103.939, 116.779, 123.68))], 'pre_caffe');
+    }
+    case 'torch': {
+      // x /= 255; x -= mean; x /= std
+      const unit = b.add('Div', [x, b.scalar(255)], 'pre_unit');
+      const centred = b.add('Sub', [unit, b.floatInit('pre_mean', PLANE, Float32Array.of(0.485, 0.456, 0.406))], 'pre_centred');
+      return b.add('Div', [centred, b.floatInit('pre_std', PLANE, Float32Array.of(0.229, 0.224, 0.225))], 'pre_torch');
+    }
+    case 'none':
+      return x;
+  }
+}
+
+/** The model input: NHWC as in Keras, transposed once to NCHW for the graph (then preprocessed, if asked). */
 function graphInput(ctx: CompileContext, graph: KerasGraph): { inputName: string; inputShape: Shape; value: Value } {
   const layer = graph.layers.find((l) => l.name === graph.inputs[0][0]);
   if (!layer || layer.class_name !== 'InputLayer') throw unsupported(`model input ${graph.inputs[0][0]} is not an InputLayer`);
@@ -141,8 +173,10 @@ function graphInput(ctx: CompileContext, graph: KerasGraph): { inputName: string
   const inputName = layer.name;
   ctx.b.reserve(inputName);
   const shape: Shape = [null, ...inputShape.slice(1)];
-  const value: Value =
-    inputShape.length === 4 ? { name: ctx.b.add('Transpose', [inputName], `${inputName}_nchw`, [attr.ints('perm', [0, 3, 1, 2])]), shape } : { name: inputName, shape };
+  const mode = ctx.opts.preprocessing;
+  if (mode && (inputShape.length !== 4 || inputShape[3] !== 3)) throw unsupported(`preprocessing ${mode} needs an RGB image input, model has ${JSON.stringify(inputShape)}`);
+  const nchw = () => ctx.b.add('Transpose', [inputName], `${inputName}_nchw`, [attr.ints('perm', [0, 3, 1, 2])]);
+  const value: Value = inputShape.length === 4 ? { name: mode ? preprocessOps(ctx.b, nchw(), mode) : nchw(), shape } : { name: inputName, shape };
   return { inputName, inputShape, value };
 }
 
@@ -158,6 +192,9 @@ export function compileWith(
   makeContext: (model: tf.LayersModel, opts: ResolvedCompileOptions) => CompileContext,
 ): CompiledOnnxModel {
   const opts: ResolvedCompileOptions = withDefaults(DEFAULT_COMPILE_OPTIONS, options);
+  if (opts.preprocessing !== undefined && !PREPROCESS_MODES.includes(opts.preprocessing)) {
+    throw new KerasModelsError('BAD_OPTION', `unknown preprocessing ${JSON.stringify(opts.preprocessing)} (use ${PREPROCESS_MODES.join(', ')})`);
+  }
   const graph = kerasGraph(model);
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
     throw unsupported(`model ${graph.name} has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs; ONNX export handles one of each`);
@@ -202,6 +239,7 @@ export function compileWith(
     outputName,
     inputShape: [options.batchSize ?? null, ...inputShape.slice(1)],
     outputShape: [options.batchSize ?? null, ...outValue.shape.slice(1)],
+    ...(opts.preprocessing ? { preprocessing: opts.preprocessing } : {}),
     stats: { layers: graph.layers.length, nodes: ctx.b.nodes.length, ...ctx.stats, parameters: ctx.b.parameters },
   };
 }

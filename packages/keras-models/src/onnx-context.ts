@@ -1,3 +1,4 @@
+import type { PreprocessMode } from './options.js';
 import { KerasModelsError } from './errors.js';
 import type { GraphBuilder } from './onnx-graph-builder.js';
 import { attr, type OnnxAttribute } from './onnx-proto.js';
@@ -44,6 +45,7 @@ export interface ResolvedCompileOptions {
   fusePadding: boolean;
   batchSize?: number;
   graphName?: string;
+  preprocessing?: PreprocessMode;
 }
 
 /** What every layer emitter shares: the graph being built, the options, the weights and the fold plan. */

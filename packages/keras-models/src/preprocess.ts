@@ -129,7 +129,8 @@ export function preprocessResized(img: RgbImage, dw: number, dh: number, mode: P
   const [f0, f1, f2] = from;
   const src = img.data;
   if (img.width === dw && img.height === dh) {
-    // already the model's size (e.g. sampled while the chip was cut): one sequential pass
+    // already the model's size (e.g. sampled while the chip was cut): a native copy, or one sequential pass
+    if (mode === 'none') return out.set(src, offset);
     for (let i = 0, o = offset; i < n; i += 3, o += 3) {
       out[o] = l0[src[i + f0]];
       out[o + 1] = l1[src[i + f1]];
