@@ -11,7 +11,7 @@ import { writeReport } from '@oidstream/report';
 export type BenchTask =
   | { kind: 'select' | 'duckdb'; data: string; out: string }
   | { kind: 'pack'; data: string; out: string }
-  | { kind: 'chips'; out: string; chipFiles?: boolean }
+  | { kind: 'chips'; out: string; chipFiles?: boolean; to?: string }
   | { kind: 'sharp-loop'; data: string; out: string }
   | { kind: 'classify'; out: string; model: string }
   | { kind: 'predict-loop'; out: string; model: string; images: number }
@@ -85,7 +85,7 @@ export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
     }
     case 'chips': {
       const clock = new StageClock('chips', 8);
-      const r = await chipsStage({ boxes: path.join(task.out, 'boxes.parquet'), images: path.join(task.out, 'images.parquet'), out: task.out, progress: clock.progress, chipFiles: task.chipFiles });
+      const r = await chipsStage({ boxes: path.join(task.out, 'boxes.parquet'), images: path.join(task.out, 'images.parquet'), out: task.to ?? task.out, progress: clock.progress, chipFiles: task.chipFiles });
       return { ...clock.measure('chips'), outputRows: r.chips };
     }
     case 'sharp-loop':

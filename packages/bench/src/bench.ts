@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -220,11 +220,24 @@ async function benchSelect(rec: Recorder, scale: number, data: string, out: stri
   await rec.add(scale, 'select', 'DuckDB command', () => wall(process.execPath, ['--input-type=module', '-e', duckdbCommandScript(sql)], n, 'boxes'));
 }
 
+/**
+ * A new folder under `parent` for one run's outputs, as a user's first run writes into, removed with the others by
+ * `removeFreshDirs` after the rounds. Emptying one folder between runs instead made each run pay for the last one's
+ * deletions: ext4 skips inodes freed in the last seconds when it allocates (recently_deleted: 22 % of the chips
+ * stage's main thread in perf), and replacing files flushes them at once (auto_da_alloc).
+ */
+async function freshDir(parent: string, prefix: string): Promise<string> {
+  await mkdir(parent, { recursive: true });
+  return mkdtemp(path.join(parent, `${prefix}-`));
+}
+
+async function removeFreshDirs(parent: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => rm(path.join(parent, n), { recursive: true, force: true })));
+}
+
 async function benchChips(rec: Recorder, scale: number, data: string, out: string, hasPil: boolean): Promise<void> {
-  // Each run writes its chip files into an empty chips/ folder, as a first run does: on ext4, a file renamed over
-  // an existing one is flushed at once (auto_da_alloc), which cost ~0.4 ms more per chip here.
-  const fresh = (dir: string) => rm(dir, { recursive: true, force: true });
-  rec.plan(scale, 'chips', 'oidstream', async () => (await fresh(path.join(out, 'chips')), inChild({ kind: 'chips', out })));
+  rec.plan(scale, 'chips', 'oidstream', async () => inChild({ kind: 'chips', out, to: await freshDir(path.join(out, 'fresh'), 'chips') }));
   // the PIL peer keeps its chips in memory: this is our like-for-like figure (chips.parquet, no chips/ folder)
   rec.plan(scale, 'chips', 'oidstream, no chip files', () => inChild({ kind: 'chips', out, chipFiles: false }));
   rec.plan(scale, 'chips', 'bare sharp loop', () => inChild({ kind: 'sharp-loop', data, out }));
@@ -310,10 +323,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       if (want('chips')) await benchChips(rec, scale, data, out, hasPil);
       if (want('classify') && model) await benchClassify(rec, scale, out, model, hasTorch);
       else if (want('classify')) rec.skip(scale, 'classify', 'oidstream', 'no model (pass --model or provide ../shared/models)');
-      const runOut = path.join(work, `run-${scale}`);
-      // a first run's empty OUT (see benchChips)
-      if (want('run')) rec.plan(scale, 'run', 'oidstream', async () => (await rm(runOut, { recursive: true, force: true }), inChild({ kind: 'run', data, out: runOut, ...(model ? { model } : {}) })));
+      // a first run's new OUT (see freshDir)
+      const runs = path.join(work, `runs-${scale}`);
+      if (want('run')) rec.plan(scale, 'run', 'oidstream', async () => inChild({ kind: 'run', data, out: await freshDir(runs, 'run'), ...(model ? { model } : {}) }));
       await rec.flush(); // chips, classify and run with their peers, in rounds
+      await Promise.all([removeFreshDirs(path.join(out, 'fresh')), removeFreshDirs(runs)]);
       if (want('report')) await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
       ratios[scale] = issue11Ratios(rec.rows, scale, scales[0]);
       log(`ratios at ${scale} images (ours ÷ peer):`);
