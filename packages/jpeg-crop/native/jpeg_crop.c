@@ -10,15 +10,7 @@
 #include <jpeglib.h>
 #include "jpeg_markers.h"
 #include "rgb_pixels.h"
-
-// Flags of crop(): what to make of each region, and what to refuse.
-enum {
-  JC_PIXELS = 1,          // return the region's RGB pixels
-  JC_ENCODE = 2,          // encode the region as a JPEG
-  JC_DECODE_ENCODED = 4,  // the pixels are those of the encoded JPEG decoded again (what a reader of the file sees)
-  JC_IGNORE_ICC = 8,      // decode ICC-tagged JPEGs without colour management (as Keras/PIL) instead of refusing
-  JC_UPRIGHT_ONLY = 16,   // refuse an EXIF orientation other than 1 (the caller turns such images another way)
-};
+#include "crop_job.h"
 
 // Margin decoded around the regions so that upsampling at the crop's edges sees the same neighbours as a full decode.
 #define MARGIN 16
@@ -28,32 +20,6 @@ typedef struct {
   jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
 } error_ctx;
-
-typedef struct {
-  unsigned char *jpeg;
-  unsigned long jpeg_size;
-  unsigned char *pixels;
-  unsigned char **samples;  // one per job size, instead of pixels
-  int width, height;  // after the turn
-} crop_out;
-
-typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref input_ref;
-  const unsigned char *input;
-  size_t input_size;
-  uint32_t count;
-  int32_t *regions;  // left, top, width, height per region
-  int32_t *sizes;  // height, width per sample size (size_count of them)
-  uint32_t size_count;
-  int quality, optimize, flags, turn;  // turn: 0, 90, 180 or 270 degrees clockwise, applied to every crop
-  double max_pixels;
-  crop_out *out;
-  unsigned char *band, *drop;  // decode buffers, freed by execute
-  const char *code;  // NULL on success
-  char message[JMSG_LENGTH_MAX + 64];
-} crop_job;
 
 static void on_error(j_common_ptr cinfo) {
   error_ctx *err = (error_ctx *)cinfo->err;
@@ -66,7 +32,7 @@ static void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);
 }
 
-static void fail(crop_job *job, const char *code, const char *message) {
+void crop_fail(crop_job *job, const char *code, const char *message) {
   job->code = code;
   snprintf(job->message, sizeof job->message, "%s", message);
 }
@@ -79,13 +45,13 @@ static int decode_rgb(crop_job *job, const unsigned char *jpeg, unsigned long si
   err.mgr.error_exit = on_error;
   unsigned char *volatile px = malloc((size_t)w * h * 3);
   if (!px) {
-    fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded chip");
+    crop_fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded chip");
     return 0;
   }
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&d);
     free(px);
-    fail(job, "ENCODE_FAILED", err.message);
+    crop_fail(job, "ENCODE_FAILED", err.message);
     return 0;
   }
   jpeg_create_decompress(&d);
@@ -111,7 +77,7 @@ static int encode(crop_job *job, const unsigned char *rows, size_t stride, int w
   err.mgr.error_exit = on_error;
   if (setjmp(err.jump)) {
     jpeg_destroy_compress(&c);
-    fail(job, "ENCODE_FAILED", err.message);
+    crop_fail(job, "ENCODE_FAILED", err.message);
     return 0;
   }
   jpeg_create_compress(&c);
@@ -148,14 +114,14 @@ static JDIMENSION decode_band(crop_job *job, j_decompress_ptr d, JDIMENSION y0, 
   job->band = malloc(stride * (y1 - y0));
   job->drop = malloc(stride);  // the margin's rows above y0: decoded for the upsampler's context, then dropped
   if (!job->band || !job->drop) {
-    fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded rows");
+    crop_fail(job, "OUT_OF_MEMORY", "cannot allocate the decoded rows");
     return 0;
   }
   while (d->output_scanline < y1) {
     JDIMENSION y = d->output_scanline;
     JSAMPROW row = y >= y0 ? job->band + (size_t)(y - y0) * stride : job->drop;
     if (jpeg_read_scanlines(d, &row, 1) != 1) {
-      fail(job, "BAD_JPEG", "the JPEG ends before the rows asked for");
+      crop_fail(job, "BAD_JPEG", "the JPEG ends before the rows asked for");
       return 0;
     }
   }
@@ -176,7 +142,7 @@ static void sample_pixels(crop_job *job, crop_out *o) {
     o->samples[k] = sample_nearest(o->pixels, o->width, o->height, job->sizes[2 * k + 1], job->sizes[2 * k]);
     if (!o->samples[k]) break;
   }
-  if (!o->samples || !o->samples[job->size_count - 1]) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's samples");
+  if (!o->samples || !o->samples[job->size_count - 1]) crop_fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's samples");
   free(o->pixels);
   o->pixels = NULL;
 }
@@ -189,7 +155,7 @@ static void make_crop(crop_job *job, crop_out *o, const unsigned char *src, size
   if (job->turn) {
     turned = turn_rgb(src, stride, w, h, job->turn, &o->width, &o->height);
     if (!turned) {
-      fail(job, "OUT_OF_MEMORY", "cannot allocate the turned chip");
+      crop_fail(job, "OUT_OF_MEMORY", "cannot allocate the turned chip");
       return;
     }
     src = turned;
@@ -204,14 +170,14 @@ static void make_crop(crop_job *job, crop_out *o, const unsigned char *src, size
   } else if (job->flags & JC_PIXELS) {
     size_t line = (size_t)o->width * 3;
     o->pixels = malloc(line * o->height);
-    if (!o->pixels) fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
+    if (!o->pixels) crop_fail(job, "OUT_OF_MEMORY", "cannot allocate the chip's pixels");
     else for (int y = 0; y < o->height; y++) memcpy(o->pixels + y * line, src + (size_t)y * stride, line);
   }
   if (o->pixels && job->size_count) sample_pixels(job, o);
   free(turned);
 }
 
-static void execute(napi_env env, void *data) {
+void crop_execute(napi_env env, void *data) {
   (void)env;
   crop_job *job = data;
   struct jpeg_decompress_struct d;
@@ -221,7 +187,7 @@ static void execute(napi_env env, void *data) {
   err.mgr.emit_message = on_message;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&d);
-    if (!job->code) fail(job, "BAD_JPEG", err.message);
+    if (!job->code) crop_fail(job, "BAD_JPEG", err.message);
     release_buffers(job);
     return;
   }
@@ -232,13 +198,13 @@ static void execute(napi_env env, void *data) {
   jpeg_read_header(&d, TRUE);
   unsigned orientation = job->flags & JC_UPRIGHT_ONLY ? exif_orientation(&d) : 1;
   if ((double)d.image_width * (double)d.image_height > job->max_pixels) {
-    fail(job, "TOO_MANY_PIXELS", "the image has more pixels than maxPixels");
+    crop_fail(job, "TOO_MANY_PIXELS", "the image has more pixels than maxPixels");
   } else if (d.jpeg_color_space != JCS_YCbCr && d.jpeg_color_space != JCS_GRAYSCALE && d.jpeg_color_space != JCS_RGB) {
-    fail(job, "UNSUPPORTED", "CMYK/YCCK JPEG");
+    crop_fail(job, "UNSUPPORTED", "CMYK/YCCK JPEG");
   } else if (!(job->flags & JC_IGNORE_ICC) && has_icc(&d)) {
-    fail(job, "UNSUPPORTED", "the JPEG has an ICC profile (needs colour management)");
+    crop_fail(job, "UNSUPPORTED", "the JPEG has an ICC profile (needs colour management)");
   } else if (orientation != 1) {
-    fail(job, "UNSUPPORTED", "the JPEG has an EXIF orientation (needs turning)");
+    crop_fail(job, "UNSUPPORTED", "the JPEG has an EXIF orientation (needs turning)");
   }
   if (job->code) {
     jpeg_destroy_decompress(&d);
@@ -256,7 +222,7 @@ static void execute(napi_env env, void *data) {
     }
     if (r[0] < 0 || r[1] < 0 || r[2] < 1 || r[3] < 1 || (int64_t)r[0] + r[2] > d.output_width ||
         (int64_t)r[1] + r[3] > d.output_height) {
-      fail(job, "BAD_REGION", "a region lies outside the image");
+      crop_fail(job, "BAD_REGION", "a region lies outside the image");
       jpeg_destroy_decompress(&d);
       return;
     }
@@ -271,7 +237,7 @@ static void execute(napi_env env, void *data) {
   // only be the end-of-image marker inside and after entropy-coded data
   // (the 2 bytes before the read position too: libjpeg may just have read the marker)
   if (!job->code && !memmem(d.src->next_input_byte - 2, d.src->bytes_in_buffer + 2, "\xff\xd9", 2))
-    fail(job, "BAD_JPEG", "Premature end of JPEG file (no end-of-image marker)");
+    crop_fail(job, "BAD_JPEG", "Premature end of JPEG file (no end-of-image marker)");
   jpeg_abort_decompress(&d);
   jpeg_destroy_decompress(&d);
   if (job->code) {
@@ -285,147 +251,3 @@ static void execute(napi_env env, void *data) {
   }
   release_buffers(job);
 }
-
-static void free_finalizer(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  free(data);
-}
-
-static napi_value take_buffer(napi_env env, unsigned char **data, size_t size) {
-  napi_value buf;
-  if (napi_create_external_buffer(env, size, *data, free_finalizer, NULL, &buf) != napi_ok) {
-    void *copy;
-    napi_create_buffer_copy(env, size, *data, &copy, &buf);
-    free(*data);
-  }
-  *data = NULL;
-  return buf;
-}
-
-static void set_int(napi_env env, napi_value obj, const char *name, int32_t v) {
-  napi_value n;
-  napi_create_int32(env, v, &n);
-  napi_set_named_property(env, obj, name, n);
-}
-
-static void complete(napi_env env, napi_status status, void *data) {
-  crop_job *job = data;
-  if (status != napi_ok && !job->code) fail(job, "CANCELLED", "the crop was cancelled");
-  if (job->code) {
-    napi_value msg, code, error;
-    napi_create_string_utf8(env, job->message, NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, job->code, NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &error);
-    napi_reject_deferred(env, job->deferred, error);
-  } else {
-    napi_value list;
-    napi_create_array_with_length(env, job->count, &list);
-    for (uint32_t i = 0; i < job->count; i++) {
-      crop_out *o = &job->out[i];
-      napi_value item;
-      napi_create_object(env, &item);
-      if (o->jpeg) napi_set_named_property(env, item, "jpeg", take_buffer(env, &o->jpeg, o->jpeg_size));
-      set_int(env, item, "width", o->width);
-      set_int(env, item, "height", o->height);
-      if (o->pixels) napi_set_named_property(env, item, "pixels", take_buffer(env, &o->pixels, (size_t)o->width * o->height * 3));
-      if (o->samples) {
-        napi_value samples;
-        napi_create_array_with_length(env, job->size_count, &samples);
-        for (uint32_t k = 0; k < job->size_count; k++) {
-          size_t bytes = (size_t)job->sizes[2 * k] * job->sizes[2 * k + 1] * 3;
-          napi_set_element(env, samples, k, take_buffer(env, &o->samples[k], bytes));
-        }
-        napi_set_named_property(env, item, "samples", samples);
-      }
-      napi_set_element(env, list, i, item);
-    }
-    napi_resolve_deferred(env, job->deferred, list);
-  }
-  for (uint32_t i = 0; i < job->count; i++) {
-    free(job->out[i].jpeg);
-    free(job->out[i].pixels);
-    for (uint32_t k = 0; job->out[i].samples && k < job->size_count; k++) free(job->out[i].samples[k]);
-    free(job->out[i].samples);
-  }
-  napi_delete_reference(env, job->input_ref);
-  napi_delete_async_work(env, job->work);
-  free(job->out);
-  free(job->regions);
-  free(job->sizes);
-  free(job);
-}
-
-// crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels, turn,
-//      sizes?: Int32Array (height, width per sample size))
-//   → Promise<{jpeg,width,height,pixels?,samples?}[]>
-static napi_value crop(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], promise, name;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t turn = 0;
-  if (argc < 7 || napi_get_value_int32(env, argv[6], &turn) != napi_ok || (turn != 0 && turn != 90 && turn != 180 && turn != 270)) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "crop(jpeg, regions, quality, optimize, flags, maxPixels, turn: 0|90|180|270)");
-    return NULL;
-  }
-  napi_typedarray_type type;
-  size_t length, region_length;
-  void *input, *regions;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &input, &ab, &offset) != napi_ok || type != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[1], &type, &region_length, &regions, &ab, &offset) != napi_ok || type != napi_int32_array ||
-      region_length % 4 != 0 || region_length == 0) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "jpeg must be a Uint8Array and regions an Int32Array of 4 numbers per region (at least one)");
-    return NULL;
-  }
-  void *sizes = NULL;
-  size_t sizes_length = 0;
-  napi_valuetype sizes_type = napi_undefined;
-  if (argc == 8) napi_typeof(env, argv[7], &sizes_type);
-  if (sizes_type != napi_undefined &&
-      (napi_get_typedarray_info(env, argv[7], &type, &sizes_length, &sizes, &ab, &offset) != napi_ok || type != napi_int32_array || sizes_length % 2 != 0)) {
-    napi_throw_type_error(env, "BAD_OPTIONS", "sizes must be an Int32Array of height, width pairs");
-    return NULL;
-  }
-  for (size_t i = 0; i < sizes_length; i++) {
-    if (((int32_t *)sizes)[i] < 1 || ((int32_t *)sizes)[i] > 16384) {
-      napi_throw_type_error(env, "BAD_OPTIONS", "each sample size must be 1–16384 pixels a side");
-      return NULL;
-    }
-  }
-  crop_job *job = calloc(1, sizeof *job);
-  job->count = (uint32_t)(region_length / 4);
-  job->regions = malloc(region_length * sizeof(int32_t) + 1);
-  job->out = calloc(job->count + 1, sizeof(crop_out));
-  memcpy(job->regions, regions, region_length * sizeof(int32_t));
-  job->size_count = (uint32_t)(sizes_length / 2);
-  job->sizes = malloc(sizes_length * sizeof(int32_t) + 1);
-  if (sizes_length) memcpy(job->sizes, sizes, sizes_length * sizeof(int32_t));
-  job->input = input;
-  job->input_size = length;
-  napi_get_value_int32(env, argv[2], &job->quality);
-  bool optimize;
-  napi_get_value_bool(env, argv[3], &optimize);
-  job->optimize = optimize;
-  napi_get_value_int32(env, argv[4], &job->flags);
-  napi_get_value_double(env, argv[5], &job->max_pixels);
-  job->turn = turn;
-  napi_create_reference(env, argv[0], 1, &job->input_ref);
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "oidstream:jpeg-crop", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
-}
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, version;
-  napi_create_function(env, "crop", NAPI_AUTO_LENGTH, crop, NULL, &fn);
-  napi_set_named_property(env, exports, "crop", fn);
-  napi_create_int32(env, LIBJPEG_TURBO_VERSION_NUMBER, &version);
-  napi_set_named_property(env, exports, "libjpegTurboVersion", version);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
