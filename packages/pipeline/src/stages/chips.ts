@@ -10,8 +10,8 @@ import { runInParts } from '@oidstream/part-processor';
 
 export { CHIPS_FILE };
 export const CHIP_ERRORS_FILE = 'errors.jsonl';
-/** Progress note of run's chips stage when every box is cut and only the chips in flight are left to classify. */
-export const CUT_DONE_NOTE = 'all boxes cut; classifying the last chips';
+/** Progress note of run's chips stage when a part's boxes are cut and only its chips in flight are left to classify. */
+export const CUT_DONE_NOTE = 'boxes cut; classifying the chips in flight';
 
 export interface ChipsStageOptions extends ChipOptions {
   /** boxes.parquet from `oidstream select`, or box rows streamed from an earlier stage with their column spec. */
