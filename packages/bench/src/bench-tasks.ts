@@ -98,7 +98,7 @@ export async function runBenchTask(task: BenchTask): Promise<BenchMeasure> {
     case 'predict-loop':
       return predictLoop(task.model, task.images);
     case 'run': {
-      // the whole `oidstream run`; its chips + classify pass timed in steady state (StageClock.measure), after the
+      // the whole `oidstream run`; its chips + classify pass timed in steady state (StageClock.steady), after the
       // warm-up of the first 2 batches (as the bare loop's 2 warm-up batches); the whole pass is in the note
       const { runPipeline } = await import('@oidstream/pipeline');
       const clock = new StageClock('chips', 2 * BATCH);

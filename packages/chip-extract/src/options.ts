@@ -1,3 +1,4 @@
+import { isSampleSize } from '@oidstream/jpeg-crop';
 import { ChipExtractError } from './errors.js';
 
 export interface ChipOptions {
@@ -84,7 +85,6 @@ export function resolveChipOptions(options: ChipOptions = {}): ResolvedChipOptio
   check(Number.isFinite(o.maxPixels) && o.maxPixels >= 1, `maxPixels must be ≥ 1, got ${o.maxPixels}`);
   check(Number.isFinite(o.rawDecodeMaxPixels) && o.rawDecodeMaxPixels >= 0, `rawDecodeMaxPixels must be ≥ 0, got ${o.rawDecodeMaxPixels}`);
   check(['none', 'cut', 'file'].includes(o.chipPixels), `chipPixels must be none, cut or file, got ${JSON.stringify(o.chipPixels)}`);
-  const size = (s: readonly number[]) => Array.isArray(s) && s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384);
-  check(Array.isArray(o.pixelSizes) && o.pixelSizes.every(size), `pixelSizes must be [height, width] pairs of 1–16384 pixels, got ${JSON.stringify(o.pixelSizes)}`);
+  check(Array.isArray(o.pixelSizes) && o.pixelSizes.every(isSampleSize), `pixelSizes must be [height, width] pairs of 1–16384 pixels, got ${JSON.stringify(o.pixelSizes)}`);
   return o;
 }

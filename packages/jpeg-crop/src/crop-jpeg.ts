@@ -120,10 +120,15 @@ function decodeFlags(options: DecodeOptions): number {
   return FLAGS.pixels | FLAGS.uprightOnly | (options.ignoreIcc ? FLAGS.ignoreIcc : 0);
 }
 
+/** A [height, width] that `sizes` and `sampleJpeg` take: whole pixels, 1–16384 a side. */
+export function isSampleSize(size: unknown): size is [number, number] {
+  return Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384);
+}
+
 /** Sizes as the native side takes them (height, width pairs), or undefined without sizes. */
 function checkSizes(sizes: readonly (readonly [number, number])[] | undefined, pixels: unknown): Int32Array | undefined {
   if (!sizes) return undefined;
-  if (!(pixels && sizes.length > 0 && sizes.every((s) => s.length === 2 && s.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384)))) {
+  if (!(pixels && sizes.length > 0 && sizes.every(isSampleSize))) {
     throw new JpegCropError('BAD_OPTIONS', `sizes must be [height, width] pairs of 1–16384 pixels, with pixels; got ${JSON.stringify(sizes)}`);
   }
   return Int32Array.from(sizes.flat());

@@ -2,6 +2,7 @@ export {
   cropJpeg,
   decodeJpeg,
   sampleJpeg,
+  isSampleSize,
   available,
   unavailableReason,
   libjpegTurboVersion,
