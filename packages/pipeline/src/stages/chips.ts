@@ -4,9 +4,7 @@ import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
 import { parquetColumns, parquetInfo, readParquetRows, type ColumnSpec } from '@oidstream/parquet-io';
 import type { Ledger } from '../ledger.js';
 import { stageOf, type Progress, type StageProgress } from '../progress.js';
-import { processPart } from '@oidstream/part-processor';
-import { planChipParts } from '@oidstream/part-processor';
-import { runInParts } from '@oidstream/part-processor';
+import { planChipParts, processPart, runInParts } from '@oidstream/part-processor';
 
 export { CHIPS_FILE };
 export const CHIP_ERRORS_FILE = 'errors.jsonl';

@@ -16,10 +16,8 @@ import { parquetColumns, parquetInfo, readParquetRows } from '@oidstream/parquet
 import { PipelineError } from '../errors.js';
 import type { Ledger } from '../ledger.js';
 import type { ModelSpec } from '../model-choice.js';
-import { planParts } from '@oidstream/part-processor';
+import { classifyChipRows, planParts, runInParts } from '@oidstream/part-processor';
 import { stageOf, type Progress, type StageProgress } from '../progress.js';
-import { classifyChipRows } from '@oidstream/part-processor';
-import { runInParts } from '@oidstream/part-processor';
 
 export interface ClassifyStageOptions {
   /** chips.parquet (chip_id, ImageID, LabelName, DisplayName, chip …). */
