@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { errorToJson, extractChips, parquetImageSource, writeChipFile, type BoxRow } from '@oidstream/chip-extract';
+import { errorToJson, extractChips, parquetImageSource, type BoxRow } from '@oidstream/chip-extract';
 import { packImages } from '@oidstream/parquet-io';
 
 const BIG_CATS: Record<string, string> = { '/m/07dm6': 'Tiger', '/m/096mb': 'Lion', '/m/0c29q': 'Leopard', '/m/0449p': 'Jaguar (Animal)' };
@@ -32,9 +32,9 @@ export async function main(
 
   const chips: { chip_path: string; size: string }[] = [];
   const errors: Record<string, unknown>[] = [];
-  for await (const r of extractChips(boxes, images, { quality: 90, padding: 10 })) {
+  for await (const r of extractChips(boxes, images, { quality: 90, padding: 10, writeTo: out })) {
     if (r.kind === 'chip') {
-      await writeChipFile(out, r); // atomically, at out/<chip_path>
+      // its file is written already, atomically, at out/<chip_path>
       chips.push({ chip_path: r.chip_path, size: `${r.chip_width}x${r.chip_height}` }); // chips/<class>/<ImageID>_<n>.jpg
     } else errors.push(errorToJson(r));
   }

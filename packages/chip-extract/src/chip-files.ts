@@ -5,18 +5,25 @@ import { resolveInside } from './chip-path.js';
 import type { ChipRecord } from './records.js';
 
 /**
- * Write a chip to `outDir/<chip_path>` atomically (temp + rename); refuses paths outside `outDir`.
+ * Absolute path of a chip file, `outDir/<chip_path>`, with its class folder made (refuses paths outside `outDir`).
  * Pass the same `createdDirs` set across calls to skip mkdir for class folders already made.
- * Synchronous underneath on purpose: sharp keeps libuv's threadpool busy, and four async fs calls per chip
- * would queue behind it, while a small synchronous write costs the (mostly idle) main thread microseconds.
  */
-export async function writeChipFile(outDir: string, chip: ChipRecord, createdDirs?: Set<string>): Promise<string> {
-  const full = resolveInside(outDir, chip.chip_path);
+export function chipFilePath(outDir: string, chipPath: string, createdDirs?: Set<string>): string {
+  const full = resolveInside(outDir, chipPath);
   const dir = path.dirname(full);
   if (!createdDirs?.has(dir)) {
     mkdirSync(dir, { recursive: true });
     createdDirs?.add(dir);
   }
+  return full;
+}
+
+/**
+ * Write a chip to `outDir/<chip_path>` atomically (temp + rename). extractChips' `writeTo` option does this as chips
+ * are cut (off the main thread for chips cut by libjpeg-turbo); this is the same for chips made another way.
+ */
+export async function writeChipFile(outDir: string, chip: ChipRecord, createdDirs?: Set<string>): Promise<string> {
+  const full = chipFilePath(outDir, chip.chip_path, createdDirs);
   const tmp = `${full}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, chip.chip);

@@ -2,6 +2,7 @@ import { cropJpeg, available as libjpegAvailable, type JpegCropError } from '@oi
 import { imageSize } from 'image-size';
 import sharp, { type Sharp } from 'sharp';
 import { boxToRegion, type Region } from './box-region.js';
+import { chipFilePath, writeChipFile } from './chip-files.js';
 import { chipRelativePath } from './chip-path.js';
 import type { ChipErrorCode } from './errors.js';
 import type { ResolvedChipOptions } from './options.js';
@@ -72,8 +73,9 @@ function fail(box: BoxRow, imageId: string, n: number, code: ChipErrorCode, reas
 }
 
 /**
- * Decode one image once and cut all its boxes. Never rejects: every box yields a chip or an error record.
- * Boxes are in the frame of the displayed image (EXIF applied); the OID Rotation then turns each chip upright.
+ * Decode one image once and cut all its boxes; every box yields a chip or an error record. Boxes are in the frame of
+ * the displayed image (EXIF applied); the OID Rotation then turns each chip upright. With `o.writeTo`, each chip's
+ * file is written before this resolves (`madeDirs`: class folders already made); it rejects only when one cannot be.
  */
 export async function cutImage(
   imageId: string,
@@ -81,6 +83,7 @@ export async function cutImage(
   rotation: unknown,
   boxes: readonly IndexedBox[],
   o: ResolvedChipOptions,
+  madeDirs = new Set<string>(),
 ): Promise<ChipResult[]> {
   const angle = oidRotationToClockwise(rotation);
   if (angle === undefined) {
@@ -91,14 +94,19 @@ export async function cutImage(
   }
   // read once: an undecodable image is reported by the decoders below
   const header = await readImageHeader(bytes, o.maxPixels).catch((err: Error) => err);
-  const ok = !(header instanceof Error);
-  if (ok && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && o.maxSide === 0) {
-    const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, angle as 0 | 90 | 180 | 270, o);
+  if (!(header instanceof Error) && o.libjpeg && libjpegAvailable && header.jpeg && header.upright && o.maxSide === 0) {
+    const cut = await cutWithLibjpeg(imageId, bytes, boxes, header, angle as 0 | 90 | 180 | 270, o, madeDirs);
     if (cut) return cut;
   }
+  const out = await cutWithSharp(imageId, bytes, boxes, header, angle, o);
+  if (o.writeTo) for (const r of out) if (r.kind === 'chip') await writeChipFile(o.writeTo, r, madeDirs);
+  return out;
+}
+
+async function cutWithSharp(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader | Error, angle: number, o: ResolvedChipOptions): Promise<ChipResult[]> {
   if (boxes.length === 1) return cutDirect(imageId, bytes, boxes, header, angle, o);
   // bound memory: ~3 bytes per pixel stay decoded while the boxes are cut
-  if (ok && header.width * header.height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, header, angle, o);
+  if (!(header instanceof Error) && header.width * header.height > o.rawDecodeMaxPixels) return cutDirect(imageId, bytes, boxes, header, angle, o);
   let img: DecodedImage;
   try {
     img = await decodeImage(bytes, o.maxPixels);
@@ -124,13 +132,13 @@ export async function cutImage(
  * (turned by the OID Rotation first), all on libuv's pool (@oidstream/jpeg-crop; same bytes as sharp's path). Undefined when sharp must do it (CMYK, an
  * ICC profile to apply). Very large images with several boxes are cut box by box, as in cutDirect.
  */
-async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader, rotate: 0 | 90 | 180 | 270, o: ResolvedChipOptions): Promise<ChipResult[] | undefined> {
+async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonly IndexedBox[], header: ImageHeader, rotate: 0 | 90 | 180 | 270, o: ResolvedChipOptions, madeDirs: Set<string>): Promise<ChipResult[] | undefined> {
   const out: ChipResult[] = new Array(boxes.length);
-  const todo: { i: number; box: BoxRow; n: number; region: Region }[] = [];
+  const todo: { i: number; box: BoxRow; n: number; region: Region; chipPath: string }[] = [];
   boxes.forEach(({ box, n }, i) => {
     const r = boxToRegion(box, header.width, header.height, o);
     if ('code' in r) out[i] = fail(box, imageId, n, r.code, r.reason);
-    else todo.push({ i, box, n, region: r.region });
+    else todo.push({ i, box, n, region: r.region, chipPath: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n) });
   });
   const groups = header.width * header.height > o.rawDecodeMaxPixels ? todo.map((t) => [t]) : [todo];
   for (const group of groups) {
@@ -138,17 +146,19 @@ async function cutWithLibjpeg(imageId: string, bytes: Uint8Array, boxes: readonl
     try {
       const pixels = o.chipPixels === 'none' ? false : o.chipPixels === 'file' ? 'encoded' : true;
       const sizes = pixels && o.pixelSizes.length ? o.pixelSizes : undefined;
-      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels, rotate, sizes });
+      const files = o.writeTo ? group.map((t) => chipFilePath(o.writeTo, t.chipPath, madeDirs)) : undefined;
+      crops = await cropJpeg(bytes, group.map((t) => t.region), { quality: o.quality, optimizeCoding: o.optimizeCoding, pixels, maxPixels: o.maxPixels, rotate, sizes, files });
     } catch (err) {
       const e = err as JpegCropError;
+      if (e.code === 'WRITE_FAILED') throw e;
       if (e.code === 'UNSUPPORTED' || e.code === 'NOT_BUILT') return undefined;
       const reason = `cannot decode image: ${e.message.split('\n')[0]}`;
       for (const { i, box, n } of todo) out[i] ??= fail(box, imageId, n, 'BAD_IMAGE', reason);
       return out;
     }
-    for (const [k, { i, box, n }] of group.entries()) {
+    for (const [k, { i, box, n, chipPath }] of group.entries()) {
       const c = crops[k];
-      out[i] = chipRecord(imageId, box, n, c.jpeg, c.width, c.height, c.pixels && { data: c.pixels, width: c.width, height: c.height });
+      out[i] = chipRecord(imageId, box, n, c.jpeg, c.width, c.height, c.pixels && { data: c.pixels, width: c.width, height: c.height }, chipPath);
       if (c.samples) out[i].samples = Object.fromEntries(o.pixelSizes.map(([h, w], k) => [`${h}x${w}`, c.samples![k]]));
     }
   }
@@ -216,7 +226,7 @@ async function encodeChip(pipeline: Sharp, imageId: string, box: BoxRow, n: numb
   return chipRecord(imageId, box, n, data, info.width, info.height, cut);
 }
 
-function chipRecord(imageId: string, box: BoxRow, n: number, jpeg: Buffer, width: number, height: number, pixels: ChipPixels | undefined): ChipRecord {
+function chipRecord(imageId: string, box: BoxRow, n: number, jpeg: Buffer, width: number, height: number, pixels: ChipPixels | undefined, chipPath = chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n)): ChipRecord {
   const chip: ChipRecord = {
     kind: 'chip',
     box,
@@ -224,7 +234,7 @@ function chipRecord(imageId: string, box: BoxRow, n: number, jpeg: Buffer, width
     chip: jpeg,
     chip_width: width,
     chip_height: height,
-    chip_path: chipRelativePath(box.DisplayName ?? box.LabelName, imageId, n),
+    chip_path: chipPath,
   };
   if (pixels) chip.pixels = pixels;
   return chip;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -82,6 +82,18 @@ describe('extractChips', () => {
     expect(out).toHaveLength(5);
     const byCode = out.map((r) => (r.kind === 'chip' ? r.chip_id : `${r.code}:${r.chip_id}`)).sort();
     expect(byCode).toEqual([`${id(0)}_0`, `${id(1)}_0`, 'BAD_IMAGE_ID:null', 'BAD_IMAGE_ID:null', `UNKNOWN_IMAGE:${id(9)}_0`].sort());
+  });
+
+  it('writeTo: every chip file written as it is cut, same bytes, by libjpeg-turbo and by sharp; a failed write ends the stream', async () => {
+    for (const libjpeg of [true, false]) {
+      const out = mkdtempSync(path.join(dir, 'files-'));
+      const chips = await collect(extractChips([box(0), box(1), box(1, 0.3)], memoryImageSource(await images(2)), { libjpeg, writeTo: out }));
+      expect(readdirSync(path.join(out, 'chips', 'Tiger')).sort()).toEqual([`${id(0)}_0.jpg`, `${id(1)}_0.jpg`, `${id(1)}_1.jpg`]);
+      for (const c of chips) expect(c.kind === 'chip' && readFileSync(path.join(out, c.chip_path)).equals(c.chip)).toBe(true);
+      // a folder where a chip file should go: the write fails, and the stream with it
+      mkdirSync(path.join(out, 'chips', 'Tiger', `${id(2)}_0.jpg`));
+      await expect(collect(extractChips([box(2)], memoryImageSource(await images(3)), { libjpeg, writeTo: out }))).rejects.toThrow(`${id(2)}_0.jpg`);
+    }
   });
 
   it('Node stream face', async () => {

@@ -61,7 +61,8 @@ async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, 
   // Up to `concurrency` images are cut at once and a finished one frees its slot at once (no head-of-line wait);
   // results still come out in source order, with at most `window` images started ahead of the oldest unfinished.
   const window = o.concurrency * 4;
-  const pending: Array<{ done: boolean; result: ChipResult[] }> = [];
+  const pending: Array<{ done: boolean; result: ChipResult[]; error?: unknown }> = [];
+  const madeDirs = new Set<string>();
   let running = 0;
   let signal = deferred();
   const seen = new Set<string>();
@@ -80,18 +81,24 @@ async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, 
         const boxes = batch.get(id);
         if (!boxes || seen.has(id)) continue; // duplicate image rows: the first one wins
         seen.add(id);
-        const slot = { done: false, result: [] as ChipResult[] };
+        const slot: (typeof pending)[number] = { done: false, result: [] };
         pending.push(slot);
         running++;
-        // cutImage never rejects: bad input becomes error records
-        void cutImage(id, row.image, row.Rotation, boxes, o).then((result) => {
-          slot.result = result;
+        // bad input becomes error records; cutImage rejects only when a chip file cannot be written
+        void cutImage(id, row.image, row.Rotation, boxes, o, madeDirs).then(
+          (result) => (slot.result = result),
+          (err: unknown) => (slot.error = err ?? new Error('chip file not written')),
+        ).finally(() => {
           slot.done = true;
           running--;
           signal.resolve();
         });
       }
-      while (pending.length && pending[0].done) yield* pending.shift()!.result;
+      while (pending.length && pending[0].done) {
+        const { result, error } = pending.shift()!;
+        if (error) throw error;
+        yield* result;
+      }
       if (pending.length && !pending[0].done && (sourceDone || running >= o.concurrency || pending.length >= window)) {
         const s = signal;
         await s.promise;

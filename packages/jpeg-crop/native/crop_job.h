@@ -35,10 +35,11 @@ typedef struct {
   uint32_t size_count;
   int quality, optimize, flags, turn;  // turn: 0, 90, 180 or 270 degrees clockwise, applied to every crop
   double max_pixels;
+  char **paths;  // with files: where to write each crop's JPEG (NULL: nowhere)
   crop_out *out;
   unsigned char *band, *drop;  // decode buffers, freed by crop_execute
   const char *code;  // NULL on success
-  char message[JMSG_LENGTH_MAX + 64];
+  char message[JMSG_LENGTH_MAX + 4096 + 64];  // room for a file's path
 } crop_job;
 
 // Record the job's failure (a stable code, e.g. BAD_JPEG, and a message); the job's promise rejects with it.

@@ -26,6 +26,31 @@ static void set_int(napi_env env, napi_value obj, const char *name, int32_t v) {
   napi_set_named_property(env, obj, name, n);
 }
 
+// files: an array of count paths (string, or undefined for none), copied for the pool thread; NULL after a throw.
+static char **read_paths(napi_env env, napi_value files, uint32_t count, bool *ok) {
+  napi_valuetype type;
+  uint32_t length = 0;
+  bool is_array = false;
+  *ok = napi_typeof(env, files, &type) == napi_ok;
+  if (*ok && type == napi_undefined) return NULL;
+  *ok = napi_is_array(env, files, &is_array) == napi_ok && is_array && napi_get_array_length(env, files, &length) == napi_ok && length == count;
+  char **paths = *ok ? calloc(count, sizeof *paths) : NULL;
+  for (uint32_t i = 0; paths && i < count && *ok; i++) {
+    napi_value item;
+    size_t size = 0;
+    *ok = napi_get_element(env, files, i, &item) == napi_ok && napi_typeof(env, item, &type) == napi_ok;
+    if (!*ok || type == napi_undefined) continue;
+    *ok = type == napi_string && napi_get_value_string_utf8(env, item, NULL, 0, &size) == napi_ok && size > 0 && size < 4096 &&
+          (paths[i] = malloc(size + 1)) && napi_get_value_string_utf8(env, item, paths[i], size + 1, &size) == napi_ok;
+  }
+  if (*ok && paths) return paths;
+  for (uint32_t i = 0; paths && i < count; i++) free(paths[i]);
+  free(paths);
+  *ok = false;
+  napi_throw_type_error(env, "BAD_OPTIONS", "files must be an array of one path (or undefined) per region");
+  return NULL;
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   crop_job *job = data;
   if (status != napi_ok && !job->code) crop_fail(job, "CANCELLED", "the crop was cancelled");
@@ -65,6 +90,8 @@ static void complete(napi_env env, napi_status status, void *data) {
     for (uint32_t k = 0; job->out[i].samples && k < job->size_count; k++) free(job->out[i].samples[k]);
     free(job->out[i].samples);
   }
+  for (uint32_t i = 0; job->paths && i < job->count; i++) free(job->paths[i]);
+  free(job->paths);
   napi_delete_reference(env, job->input_ref);
   napi_delete_async_work(env, job->work);
   free(job->out);
@@ -74,11 +101,11 @@ static void complete(napi_env env, napi_status status, void *data) {
 }
 
 // crop(jpeg: Uint8Array, regions: Int32Array (0×0 = to the edges), quality, optimize, flags, maxPixels, turn,
-//      sizes?: Int32Array (height, width per sample size))
+//      sizes?: Int32Array (height, width per sample size), files?: (string | undefined)[] (one per region))
 //   → Promise<{jpeg,width,height,pixels?,samples?}[]>
 static napi_value crop(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], promise, name;
+  size_t argc = 9;
+  napi_value argv[9], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t turn = 0;
   if (argc < 7 || napi_get_value_int32(env, argv[6], &turn) != napi_ok || (turn != 0 && turn != 90 && turn != 180 && turn != 270)) {
@@ -99,7 +126,7 @@ static napi_value crop(napi_env env, napi_callback_info info) {
   void *sizes = NULL;
   size_t sizes_length = 0;
   napi_valuetype sizes_type = napi_undefined;
-  if (argc == 8) napi_typeof(env, argv[7], &sizes_type);
+  if (argc >= 8) napi_typeof(env, argv[7], &sizes_type);
   if (sizes_type != napi_undefined &&
       (napi_get_typedarray_info(env, argv[7], &type, &sizes_length, &sizes, &ab, &offset) != napi_ok || type != napi_int32_array || sizes_length % 2 != 0)) {
     napi_throw_type_error(env, "BAD_OPTIONS", "sizes must be an Int32Array of height, width pairs");
@@ -111,7 +138,11 @@ static napi_value crop(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
+  bool paths_ok = true;
+  char **paths = argc == 9 ? read_paths(env, argv[8], (uint32_t)(region_length / 4), &paths_ok) : NULL;
+  if (!paths_ok) return NULL;
   crop_job *job = calloc(1, sizeof *job);
+  job->paths = paths;
   job->count = (uint32_t)(region_length / 4);
   job->regions = malloc(region_length * sizeof(int32_t) + 1);
   job->out = calloc(job->count + 1, sizeof(crop_out));

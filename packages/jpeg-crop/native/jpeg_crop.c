@@ -11,6 +11,7 @@
 #include "jpeg_markers.h"
 #include "rgb_pixels.h"
 #include "crop_job.h"
+#include "atomic_file.h"
 
 // Margin decoded around the regions so that upsampling at the crop's edges sees the same neighbours as a full decode.
 #define MARGIN 16
@@ -177,6 +178,16 @@ static void make_crop(crop_job *job, crop_out *o, const unsigned char *src, size
   free(turned);
 }
 
+// The crop's JPEG to its file, here on the pool thread that encoded it: the main thread never waits on the disk.
+static void write_file(crop_job *job, uint32_t i) {
+  if (job->code || !job->paths || !job->paths[i] || !job->out[i].jpeg) return;
+  int e = write_file_atomic(job->paths[i], job->out[i].jpeg, job->out[i].jpeg_size);
+  if (!e) return;
+  char message[sizeof job->message];
+  snprintf(message, sizeof message, "cannot write %s: %s", job->paths[i], strerror(e));
+  crop_fail(job, "WRITE_FAILED", message);
+}
+
 void crop_execute(napi_env env, void *data) {
   (void)env;
   crop_job *job = data;
@@ -248,6 +259,7 @@ void crop_execute(napi_env env, void *data) {
   for (uint32_t i = 0; i < job->count && !job->code; i++) {
     const int32_t *r = job->regions + 4 * i;
     make_crop(job, &job->out[i], job->band + (size_t)(r[1] - y0) * stride + (size_t)(r[0] - bx) * 3, stride, r[2], r[3]);
+    write_file(job, i);
   }
   release_buffers(job);
 }

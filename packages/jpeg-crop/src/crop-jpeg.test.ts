@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { haveShared, needs, SHARED_DIR } from '@oidstream/test-needs';
 import sharp, { type JpegOptions } from 'sharp';
@@ -116,6 +117,26 @@ describe.skipIf(skip)('cropJpeg', () => {
       await expect(cropJpeg(bytes, [r], { pixels: true, sizes })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
     }
     await expect(cropJpeg(bytes, [r], { sizes: [[5, 5]] })).rejects.toMatchObject({ code: 'BAD_OPTIONS' }); // without pixels
+  });
+
+  it('files: each crop’s JPEG written whole where asked, no temp file left; a failed write is WRITE_FAILED', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jpeg-crop-files-'));
+    try {
+      const bytes = await testJpeg(320, 240);
+      const regions = [{ left: 0, top: 0, width: 50, height: 40 }, { left: 100, top: 60, width: 31, height: 17 }, { left: 5, top: 5, width: 20, height: 20 }];
+      const crops = await cropJpeg(bytes, regions, { files: [path.join(dir, 'a.jpg'), undefined, path.join(dir, 'c.jpg')] });
+      expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'c.jpg']);
+      expect([crops[0].jpeg.equals(readFileSync(path.join(dir, 'a.jpg'))), crops[2].jpeg.equals(readFileSync(path.join(dir, 'c.jpg')))]).toEqual([true, true]);
+      // a folder that does not exist: the call fails with the path and the reason, and leaves nothing behind
+      const missing = path.join(dir, 'no-such-folder', 'x.jpg');
+      await expect(cropJpeg(bytes, regions.slice(0, 1), { files: [missing] })).rejects.toMatchObject({ code: 'WRITE_FAILED', message: `cannot write ${missing}: No such file or directory` });
+      expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'c.jpg']);
+      for (const files of [[], ['a', 'b'], [''], [7]] as never[]) {
+        await expect(cropJpeg(bytes, regions.slice(0, 1), { files })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sampleJpeg gives the samples of decodeJpeg’s pixels, with its refusals', async () => {

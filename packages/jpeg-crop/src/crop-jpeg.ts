@@ -28,6 +28,12 @@ export interface CropOptions {
    * `resize(NEAREST)` (Keras `load_img(target_size)`): a model input is a fraction of a chip's pixels. Default none.
    */
   sizes?: readonly (readonly [number, number])[];
+  /**
+   * Also write crop i's JPEG to `files[i]` (undefined: no file), on the pool thread that encoded it, so the caller's
+   * thread never waits on the disk: through a temp name beside it, renamed over it (a reader never sees part of a
+   * file). The folders must exist. A failed write rejects the call with WRITE_FAILED. Default none.
+   */
+  files?: readonly (string | undefined)[];
 }
 
 export interface Crop {
@@ -63,12 +69,12 @@ export const libjpegTurboVersion = binding?.libjpegTurboVersion;
 
 const MAX_PIXELS = 100_000_000;
 
-async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate = 0, sizes?: Int32Array) {
+async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate = 0, sizes?: Int32Array, files?: readonly (string | undefined)[]) {
   if (!binding) throw new JpegCropError('NOT_BUILT', `@oidstream/jpeg-crop's native binding is not built: ${loadError}`);
   if (!(jpeg instanceof Uint8Array)) throw new JpegCropError('BAD_OPTIONS', 'jpeg must be a Uint8Array');
   if (!(maxPixels >= 1)) throw new JpegCropError('BAD_OPTIONS', `maxPixels must be ≥ 1, got ${maxPixels}`);
   try {
-    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels, rotate, sizes);
+    return await binding.crop(jpeg, flat, quality, optimize, flags, maxPixels, rotate, sizes, files);
   } catch (err) {
     const e = err as Error & { code?: string };
     throw new JpegCropError((e.code ?? 'BAD_JPEG') as JpegCropErrorCode, e.message);
@@ -80,10 +86,13 @@ async function call(jpeg: Uint8Array, flat: Int32Array, quality: number, optimiz
  * Pixels equal a full decode's (accurate integer IDCT, fancy upsampling). Rejects with a JpegCropError.
  */
 export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[], options: CropOptions = {}): Promise<Crop[]> {
-  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0, sizes } = options;
+  const { quality = 90, optimizeCoding = false, pixels = false, maxPixels = MAX_PIXELS, rotate = 0, sizes, files } = options;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new JpegCropError('BAD_OPTIONS', `quality must be an integer 1–100, got ${quality}`);
   if (![0, 90, 180, 270].includes(rotate)) throw new JpegCropError('BAD_OPTIONS', `rotate must be 0, 90, 180 or 270, got ${rotate}`);
   const flatSizes = checkSizes(sizes, pixels);
+  if (files !== undefined && !(Array.isArray(files) && files.length === regions.length && files.every((f) => f === undefined || (typeof f === 'string' && f.length > 0 && !f.includes('\0'))))) {
+    throw new JpegCropError('BAD_OPTIONS', 'files must be an array of one path (or undefined) per region');
+  }
   if (regions.length === 0) return [];
   const flat = new Int32Array(regions.length * 4);
   regions.forEach((r, i) => {
@@ -95,7 +104,7 @@ export async function cropJpeg(jpeg: Uint8Array, regions: readonly CropRegion[],
     flat.set(v, i * 4);
   });
   const flags = FLAGS.encode | (pixels === 'encoded' ? FLAGS.decodeEncoded : pixels ? FLAGS.pixels : 0);
-  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate, flatSizes)) as Crop[];
+  return (await call(jpeg, flat, quality, optimizeCoding, flags, maxPixels, rotate, flatSizes, files)) as Crop[];
 }
 
 /**

@@ -8,6 +8,7 @@ export type JpegCropErrorCode =
   | 'BAD_OPTIONS'
   | 'ENCODE_FAILED'
   | 'OUT_OF_MEMORY'
+  | 'WRITE_FAILED' // options.files: a chip file could not be written (message: path and reason)
   | 'CANCELLED'; // the work was cancelled before it ran (process exit)
 
 export class JpegCropError extends Error {

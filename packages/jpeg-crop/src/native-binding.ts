@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 
 /** The N-API module built from native/jpeg_crop.c. */
 export interface NativeBinding {
-  crop(jpeg: Uint8Array, regions: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate: number, sizes?: Int32Array): Promise<{ jpeg?: Buffer; width: number; height: number; pixels?: Buffer; samples?: Buffer[] }[]>;
+  crop(jpeg: Uint8Array, regions: Int32Array, quality: number, optimize: boolean, flags: number, maxPixels: number, rotate: number, sizes?: Int32Array, files?: readonly (string | undefined)[]): Promise<{ jpeg?: Buffer; width: number; height: number; pixels?: Buffer; samples?: Buffer[] }[]>;
   libjpegTurboVersion: number;
 }
 

@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { chipRow, errorToJson, extractChips, type BoxRow, type ChipOptions, type ImageSource } from '@oidstream/chip-extract';
 import type { ClassifierModel, ClassifyOptions } from '@oidstream/keras-models';
-import type { ChipRecord } from '@oidstream/chip-extract';
 
 /** Where the processor puts what it makes (StageOutputs for run and chips; a shard's part file for workers). */
 export interface PartOutputs {
   chips?: { write(row: Row): void } | undefined;
   predictions?: { write(row: Row): void } | undefined;
   errors: { write(record: { stage: string } & Row): void };
-  writeChipFile(chip: ChipRecord): Promise<void>;
+  /** The folder each chip's JPEG file is written under, at its chip_path (chips/<class>/…); undefined: no files. */
+  chipFileRoot?: string | undefined;
 }
 
 /** One unit of work: boxes of whole images, and where their images are. */
@@ -61,12 +61,12 @@ export async function processPart(work: PartWork, outputs: PartOutputs): Promise
     }
   }
   async function* cut(): AsyncGenerator<Row> {
-    for await (const r of extractChips(boxes(), work.images, { ...work.chip, chipPixels, pixelSizes })) {
+    // chip files are written as chips are cut, before their rows reach chips.parquet
+    for await (const r of extractChips(boxes(), work.images, { ...work.chip, chipPixels, pixelSizes, writeTo: outputs.chipFileRoot ?? '' })) {
       if (r.kind === 'error') {
         outputs.errors.write({ stage: 'chips', ...errorToJson(r) });
         counts.errors++;
       } else {
-        await outputs.writeChipFile(r);
         outputs.chips?.write(chipRow(r));
         counts.chips++;
         if (keras) {

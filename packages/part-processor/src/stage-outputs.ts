@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeChipFile, type ChipRecord } from '@oidstream/chip-extract';
 import { ParquetFileWriter, type ColumnSpec, type WriterCheckpoint } from '@oidstream/parquet-io';
 import { ErrorLines, type ErrorLinesCheckpoint } from './error-lines.js';
 
@@ -33,8 +32,6 @@ export interface StageOutputsCheckpoint {
  * are written once to chips.parquet (and once to its chip file), whatever the number of resumes.
  */
 export class StageOutputs {
-  private readonly createdDirs = new Set<string>();
-
   private constructor(
     readonly spec: StageOutputsSpec,
     readonly chips: ParquetFileWriter | undefined,
@@ -68,8 +65,8 @@ export class StageOutputs {
     await ErrorLines.finishFrom(spec.errors.file, spec.errors.stages, from.errors);
   }
 
-  async writeChipFile(chip: ChipRecord): Promise<void> {
-    if (this.spec.chipFiles) await writeChipFile(this.spec.out, chip, this.createdDirs);
+  get chipFileRoot(): string | undefined {
+    return this.spec.chipFiles ? this.spec.out : undefined;
   }
 
   checkpoint(): StageOutputsCheckpoint {

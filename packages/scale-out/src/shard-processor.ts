@@ -3,8 +3,8 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parquetImageSource, writeChipFile } from '@oidstream/chip-extract';
-import type { BoxRow, ChipRecord, ImageRow, ImageSource } from '@oidstream/chip-extract';
+import { parquetImageSource } from '@oidstream/chip-extract';
+import type { BoxRow, ImageRow, ImageSource } from '@oidstream/chip-extract';
 import type { BackendChoice, ClassifierModel } from '@oidstream/keras-models';
 
 // keras-models (an inference engine) is loaded only by shards that classify
@@ -179,7 +179,6 @@ export async function processShard(job: ShardJob, options: ShardWorkOptions = {}
 class ShardPartOutputs implements PartOutputs {
   readonly errorLines: string[] = [];
   private readonly waiting = new Map<unknown, Record<string, unknown>>();
-  private readonly dirs = new Set<string>();
   readonly chips: PartOutputs['chips'];
   readonly predictions: PartOutputs['predictions'];
   readonly errors: PartOutputs['errors'] = { write: (record) => void this.errorLines.push(JSON.stringify(record)) };
@@ -195,8 +194,8 @@ class ShardPartOutputs implements PartOutputs {
     };
   }
 
-  async writeChipFile(chip: ChipRecord): Promise<void> {
-    if (this.job.chipFiles) await writeChipFile(this.job.out, chip, this.dirs);
+  get chipFileRoot(): string | undefined {
+    return this.job.chipFiles ? this.job.out : undefined;
   }
 }
 

@@ -1,0 +1,27 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "atomic_file.h"
+
+static unsigned long temp_count;
+
+int write_file_atomic(const char *path, const unsigned char *data, size_t size) {
+  char temp[PATH_MAX];
+  unsigned long n = __atomic_add_fetch(&temp_count, 1, __ATOMIC_RELAXED);
+  // unique per process and call; O_EXCL refuses, never clobbers, a name another writer holds
+  if (snprintf(temp, sizeof temp, "%s.tmp-%ld-%lu", path, (long)getpid(), n) >= (int)sizeof temp) return ENAMETOOLONG;
+  int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return errno;
+  int e = 0;
+  for (size_t done = 0; done < size && !e;) {
+    ssize_t w = write(fd, data + done, size - done);
+    if (w >= 0) done += (size_t)w;
+    else if (errno != EINTR) e = errno;
+  }
+  if (close(fd) != 0 && !e) e = errno;
+  if (!e && rename(temp, path) != 0) e = errno;
+  if (e) unlink(temp);
+  return e;
+}
