@@ -87,7 +87,7 @@ async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, 
         // bad input becomes error records; cutImage rejects only when a chip file cannot be written
         void cutImage(id, row.image, row.Rotation, boxes, o, madeDirs).then(
           (result) => (slot.result = result),
-          (err: unknown) => (slot.error = err ?? new Error('chip file not written')),
+          (err: unknown) => (slot.error = err),
         ).finally(() => {
           slot.done = true;
           running--;
@@ -95,9 +95,9 @@ async function* cutBatch(batch: Map<string, IndexedBox[]>, images: ImageSource, 
         });
       }
       while (pending.length && pending[0].done) {
-        const { result, error } = pending.shift()!;
-        if (error) throw error;
-        yield* result;
+        const slot = pending.shift()!;
+        if ('error' in slot) throw slot.error;
+        yield* slot.result;
       }
       if (pending.length && !pending[0].done && (sourceDone || running >= o.concurrency || pending.length >= window)) {
         const s = signal;
