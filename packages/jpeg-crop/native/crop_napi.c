@@ -26,29 +26,38 @@ static void set_int(napi_env env, napi_value obj, const char *name, int32_t v) {
   napi_set_named_property(env, obj, name, n);
 }
 
-// files: an array of count paths (string, or undefined for none), copied for the pool thread; NULL after a throw.
-static char **read_paths(napi_env env, napi_value files, uint32_t count, bool *ok) {
-  napi_valuetype type;
-  uint32_t length = 0;
-  bool is_array = false;
-  *ok = napi_typeof(env, files, &type) == napi_ok;
-  if (*ok && type == napi_undefined) return NULL;
-  *ok = napi_is_array(env, files, &is_array) == napi_ok && is_array && napi_get_array_length(env, files, &length) == napi_ok && length == count;
-  char **paths = *ok ? calloc(count, sizeof *paths) : NULL;
-  for (uint32_t i = 0; paths && i < count && *ok; i++) {
-    napi_value item;
-    size_t size = 0;
-    *ok = napi_get_element(env, files, i, &item) == napi_ok && napi_typeof(env, item, &type) == napi_ok;
-    if (!*ok || type == napi_undefined) continue;
-    *ok = type == napi_string && napi_get_value_string_utf8(env, item, NULL, 0, &size) == napi_ok && size > 0 && size < 4096 &&
-          (paths[i] = malloc(size + 1)) && napi_get_value_string_utf8(env, item, paths[i], size + 1, &size) == napi_ok;
-  }
-  if (*ok && paths) return paths;
+static void free_paths(char **paths, uint32_t count) {
   for (uint32_t i = 0; paths && i < count; i++) free(paths[i]);
   free(paths);
-  *ok = false;
+}
+
+// files[i], a path string or undefined (left NULL), copied for the pool thread.
+static bool copy_path(napi_env env, napi_value files, uint32_t i, char **path) {
+  napi_value item;
+  napi_valuetype type;
+  size_t size = 0;
+  if (napi_get_element(env, files, i, &item) != napi_ok || napi_typeof(env, item, &type) != napi_ok) return false;
+  if (type == napi_undefined) return true;
+  if (type != napi_string || napi_get_value_string_utf8(env, item, NULL, 0, &size) != napi_ok || size == 0 || size >= 4096) return false;
+  *path = malloc(size + 1);
+  return *path && napi_get_value_string_utf8(env, item, *path, size + 1, &size) == napi_ok;
+}
+
+// files: undefined (*paths = NULL) or one path or undefined per region. False after throwing BAD_OPTIONS.
+static bool read_paths(napi_env env, napi_value files, uint32_t count, char ***paths) {
+  napi_valuetype type;
+  bool is_array = false;
+  uint32_t length = 0;
+  *paths = NULL;
+  if (napi_typeof(env, files, &type) == napi_ok && type == napi_undefined) return true;
+  bool ok = napi_is_array(env, files, &is_array) == napi_ok && is_array && napi_get_array_length(env, files, &length) == napi_ok &&
+            length == count && (*paths = calloc(count, sizeof **paths)) != NULL;
+  for (uint32_t i = 0; ok && i < count; i++) ok = copy_path(env, files, i, &(*paths)[i]);
+  if (ok) return true;
+  free_paths(*paths, count);
+  *paths = NULL;
   napi_throw_type_error(env, "BAD_OPTIONS", "files must be an array of one path (or undefined) per region");
-  return NULL;
+  return false;
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -90,8 +99,7 @@ static void complete(napi_env env, napi_status status, void *data) {
     for (uint32_t k = 0; job->out[i].samples && k < job->size_count; k++) free(job->out[i].samples[k]);
     free(job->out[i].samples);
   }
-  for (uint32_t i = 0; job->paths && i < job->count; i++) free(job->paths[i]);
-  free(job->paths);
+  free_paths(job->paths, job->count);
   napi_delete_reference(env, job->input_ref);
   napi_delete_async_work(env, job->work);
   free(job->out);
@@ -138,9 +146,8 @@ static napi_value crop(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  bool paths_ok = true;
-  char **paths = argc == 9 ? read_paths(env, argv[8], (uint32_t)(region_length / 4), &paths_ok) : NULL;
-  if (!paths_ok) return NULL;
+  char **paths = NULL;
+  if (argc == 9 && !read_paths(env, argv[8], (uint32_t)(region_length / 4), &paths)) return NULL;
   crop_job *job = calloc(1, sizeof *job);
   job->paths = paths;
   job->count = (uint32_t)(region_length / 4);
