@@ -4,14 +4,25 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "atomic_file.h"
+#ifdef __APPLE__
+#include <stdlib.h>
+static unsigned random_bits(void) { return arc4random(); }
+#else
+#include <sys/random.h>
+static unsigned random_bits(void) {
+  unsigned v = 0;
+  return getrandom(&v, sizeof v, GRND_NONBLOCK) == sizeof v ? v : 0;
+}
+#endif
 
 static unsigned long temp_count;
 
 int write_file_atomic(const char *path, const unsigned char *data, size_t size) {
   char temp[PATH_MAX];
   unsigned long n = __atomic_add_fetch(&temp_count, 1, __ATOMIC_RELAXED);
-  // unique per process and call; O_EXCL refuses, never clobbers, a name another writer holds
-  if (snprintf(temp, sizeof temp, "%s.tmp-%ld-%lu", path, (long)getpid(), n) >= (int)sizeof temp) return ENAMETOOLONG;
+  // unique per call, also among processes on other hosts writing to one shared folder (a scale-out job run twice);
+  // O_EXCL refuses, never clobbers, a name another writer holds
+  if (snprintf(temp, sizeof temp, "%s.tmp-%ld-%lu-%08x", path, (long)getpid(), n, random_bits()) >= (int)sizeof temp) return ENAMETOOLONG;
   int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return errno;
   int e = 0;
