@@ -24,7 +24,7 @@ export function chipFilePath(outDir: string, chipPath: string, createdDirs?: Set
  */
 export async function writeChipFile(outDir: string, chip: ChipRecord, createdDirs?: Set<string>): Promise<string> {
   const full = chipFilePath(outDir, chip.chip_path, createdDirs);
-  const tmp = `${full}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = `${full}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, chip.chip);
     renameSync(tmp, full);

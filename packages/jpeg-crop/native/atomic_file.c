@@ -20,9 +20,9 @@ static unsigned long temp_count;
 int write_file_atomic(const char *path, const unsigned char *data, size_t size) {
   char temp[PATH_MAX];
   unsigned long n = __atomic_add_fetch(&temp_count, 1, __ATOMIC_RELAXED);
-  // unique per call, also among processes on other hosts writing to one shared folder (a scale-out job run twice);
-  // O_EXCL refuses, never clobbers, a name another writer holds
-  if (snprintf(temp, sizeof temp, "%s.tmp-%ld-%lu-%08x", path, (long)getpid(), n, random_bits()) >= (int)sizeof temp) return ENAMETOOLONG;
+  // <path>.tmp-<pid>-<hex>, as the project's other temp files: unique per call, also among processes on other hosts
+  // writing to one shared folder (a scale-out job run twice); O_EXCL refuses, never clobbers, a name another holds
+  if (snprintf(temp, sizeof temp, "%s.tmp-%ld-%08x%08lx", path, (long)getpid(), random_bits(), n & 0xffffffffUL) >= (int)sizeof temp) return ENAMETOOLONG;
   int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return errno;
   int e = 0;
