@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInside } from './chip-path.js';
+import { removeStaleTemps } from '@oidstream/parquet-io';
+import { CHIPS_FOLDER, resolveInside } from './chip-path.js';
 import type { ChipRecord } from './records.js';
 
 /**
@@ -33,4 +35,19 @@ export async function writeChipFile(outDir: string, chip: ChipRecord, createdDir
     throw err;
   }
   return full;
+}
+
+/**
+ * Remove the chip temp files a killed run left under `outDir/chips/<class>/` (`<chip>.jpg.tmp-<pid>-<hex>` whose
+ * writer is gone from this host); returns how many. Run it before writing chips into a folder a run may have left.
+ */
+export async function removeStaleChipTemps(outDir: string): Promise<number> {
+  const chips = path.join(outDir, CHIPS_FOLDER);
+  const classes = await readdir(chips, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  let removed = 0;
+  for (const c of classes) if (c.isDirectory()) removed += await removeStaleTemps(path.join(chips, c.name));
+  return removed;
 }

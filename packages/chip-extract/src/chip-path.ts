@@ -13,12 +13,15 @@ export function safeFolderName(name: unknown): string {
   return s;
 }
 
+/** The folder of chip files in an output folder: one subfolder per class. */
+export const CHIPS_FOLDER = 'chips';
+
 /** `chips/<DisplayName>/<ImageID>_<n>.jpg` relative to the output folder, from validated parts only. */
 export function chipRelativePath(className: unknown, imageId: string, n: number): string {
   if (!isValidImageId(imageId) || !Number.isInteger(n) || n < 0) {
     throw new ChipExtractError('UNSAFE_PATH', `refusing to build a chip path from ImageID ${JSON.stringify(imageId)} and index ${n}`);
   }
-  return path.posix.join('chips', safeFolderName(className), `${imageId}_${n}.jpg`);
+  return path.posix.join(CHIPS_FOLDER, safeFolderName(className), `${imageId}_${n}.jpg`);
 }
 
 /** Absolute path of a relative chip path under `outDir`; throws if it would escape `outDir`. */

@@ -10,7 +10,7 @@ export type { DecodedImage, IndexedBox } from './cut-image.js';
 export { extractChips, chipStream } from './extract-chips.js';
 export { parquetImageSource, memoryImageSource } from './image-source.js';
 export type { ImageSource, ParquetImageSource } from './image-source.js';
-export { writeChipFile } from './chip-files.js';
+export { removeStaleChipTemps, writeChipFile } from './chip-files.js';
 export { errorToJson } from './records.js';
 export type { BoxRow, ImageRow, ChipPixels, ChipRecord, ChipError, ChipResult } from './records.js';
 export { CHIPS_FILE, CHIP_COLUMNS, chipsColumns, chipRow } from './chips-schema.js';

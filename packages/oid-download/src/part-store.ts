@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive, ParquetFileWriter, readParquetRows } from '@oidstream/parquet-io';
+import { ParquetFileWriter, readParquetRows, removeStaleTemps } from '@oidstream/parquet-io';
 import type { ColumnSpec } from '@oidstream/parquet-io';
 
 /** images.parquet as `download` writes it: the pack contract plus attribution (OID images are CC BY 2.0). */
@@ -30,15 +30,6 @@ const PART = /^part-(\d{6})\.parquet$/;
 /** Where a download keeps committed part files until it merges them into `out`. */
 export function partsDirOf(out: string): string {
   return `${out}.parts`;
-}
-
-/** Removes temp files left by a killed run: `<name>.tmp-<pid>-<hex>` whose pid is gone. */
-async function removeStaleTemps(dir: string, prefix: string): Promise<void> {
-  if (!existsSync(dir)) return;
-  for (const name of await readdir(dir)) {
-    const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
-    if (name.startsWith(prefix) && m && !isProcessAlive(Number(m[1]))) await rm(path.join(dir, name), { force: true });
-  }
 }
 
 /**

@@ -20,5 +20,5 @@ export type { RotationInfo } from './rotation-csv.js';
 export { sniffImageFormat, isValidImageId } from './image-bytes.js';
 export type { ImageFormat } from './image-bytes.js';
 export { parquetReadStream, parquetKeyedReadStream, parquetWriteStream } from './streams.js';
-export { acquireOutputLock, isProcessAlive, outputLockPath } from './output-lock.js';
+export { acquireOutputLock, isProcessAlive, outputLockPath, removeStaleTemps } from './output-lock.js';
 export type { OutputLock, LockHolder, LockOptions } from './output-lock.js';

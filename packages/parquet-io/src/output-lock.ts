@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { unlinkSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,29 @@ export function isProcessAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Remove the temp files a killed process left in `dir`: names `<prefix>….tmp-<pid>-<hex>` (this project's temp names)
+ * whose pid is not alive on this host. Returns how many went. A missing folder has none.
+ */
+export async function removeStaleTemps(dir: string, prefix = ''): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (name.startsWith(prefix) && m && !isProcessAlive(Number(m[1]))) {
+      await rm(path.join(dir, name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 function describe(h: LockHolder): string {

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,12 +74,18 @@ describe('runInParts + processPart', () => {
     await expect(dying).rejects.toThrow('killed');
     expect(store.checkpoint('chips')?.partsDone).toBe(2);
     expect(existsSync(path.join(out, CHIPS_FILE))).toBe(false); // nothing under the final name yet
+    // chip files a killed writer left half-written go on resume; a live writer's stay
+    const folder = path.join(out, 'chips', readdirSync(path.join(out, 'chips'))[0]);
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(path.join(folder, `x_0.jpg.tmp-${deadPid}-0a1b`), 'half');
+    writeFileSync(path.join(folder, `x_1.jpg.tmp-${process.pid}-0a1b`), 'in flight');
 
     const resumed = await runInParts({ parts, stage: 'chips', ledger: store, outputs: spec(out), process: (p, o) => processPart({ boxes: p, images: source }, o) });
     expect(resumed.partsReused).toBe(2);
     expect(resumed.chips).toBe(all.chips);
     expect(await chipRows(out)).toEqual(await chipRows(whole));
     expect(readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(folder).filter((f) => f.includes('.tmp-'))).toEqual([`x_1.jpg.tmp-${process.pid}-0a1b`]);
   });
 
   it('a checkpoint whose temp files are gone starts the stage over, with a note', async () => {

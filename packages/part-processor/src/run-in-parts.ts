@@ -1,3 +1,4 @@
+import { removeStaleChipTemps } from '@oidstream/chip-extract';
 import type { PartCounts } from './part-processor.js';
 import { StageOutputs, type StageOutputsCheckpoint, type StageOutputsSpec } from './stage-outputs.js';
 
@@ -72,6 +73,7 @@ export async function runInParts<P>(o: RunInPartsOptions<P>): Promise<RunInParts
     outputs = StageOutputs.open(o.outputs);
   }
   try {
+    if (o.outputs.chipFiles) await removeStaleChipTemps(o.outputs.out); // half-written chip files of a killed run
     for (let i = 0; i < start; i++) o.onSkipped?.(o.parts[i]);
     for (let i = start; i < o.parts.length; i++) {
       const t0 = performance.now();
