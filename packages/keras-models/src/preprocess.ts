@@ -124,20 +124,12 @@ export function preprocessResized(img: RgbImage, dw: number, dh: number, mode: P
   const n = dw * dh * 3;
   if (offset + n > out.length) throw new KerasModelsError('BAD_INPUT', `batch buffer too small: need ${offset + n} floats, have ${out.length}`);
   if (img.data.length !== img.width * img.height * 3) throw new KerasModelsError('BAD_INPUT', `image of ${img.width}×${img.height} must hold ${img.width * img.height * 3} RGB bytes`);
+  const src = img.data;
+  // already the model's size (sampled while the chip was cut) for a model that preprocesses itself: a native copy
+  if (mode === 'none' && img.width === dw && img.height === dh) return out.set(src, offset);
   const { luts, from } = lutsFor(mode);
   const [l0, l1, l2] = luts;
   const [f0, f1, f2] = from;
-  const src = img.data;
-  if (img.width === dw && img.height === dh) {
-    // already the model's size (e.g. sampled while the chip was cut): a native copy, or one sequential pass
-    if (mode === 'none') return out.set(src, offset);
-    for (let i = 0, o = offset; i < n; i += 3, o += 3) {
-      out[o] = l0[src[i + f0]];
-      out[o + 1] = l1[src[i + f1]];
-      out[o + 2] = l2[src[i + f2]];
-    }
-    return;
-  }
   const xs = nearestIndex(img.width, dw);
   const ys = nearestIndex(img.height, dh);
   for (let y = 0, o = offset; y < dh; y++) {
