@@ -221,19 +221,15 @@ async function benchSelect(rec: Recorder, scale: number, data: string, out: stri
 }
 
 /**
- * A new folder under `parent` for one run's outputs, as a user's first run writes into, removed with the others by
- * `removeFreshDirs` after the rounds. Emptying one folder between runs instead made each run pay for the last one's
- * deletions: ext4 skips inodes freed in the last seconds when it allocates (recently_deleted: 22 % of the chips
- * stage's main thread in perf), and replacing files flushes them at once (auto_da_alloc).
+ * A new folder under `parent` for one run's outputs, as a user's first run writes into; the parents are removed when
+ * every scale is done. Emptying one folder between runs instead made each run pay for the last one's deletions: ext4
+ * without a journal skips inodes freed in the last 60 s when it allocates (recently_deleted: 22 % of the chips stage's
+ * main thread in perf), so the deletions also wait until no scale's rounds follow; and replacing files flushes them at
+ * once (auto_da_alloc).
  */
 async function freshDir(parent: string, prefix: string): Promise<string> {
   await mkdir(parent, { recursive: true });
   return mkdtemp(path.join(parent, `${prefix}-`));
-}
-
-async function removeFreshDirs(parent: string): Promise<void> {
-  const names = await readdir(parent).catch(() => [] as string[]);
-  await Promise.all(names.map((n) => rm(path.join(parent, n), { recursive: true, force: true })));
 }
 
 async function benchChips(rec: Recorder, scale: number, data: string, out: string, hasPil: boolean): Promise<void> {
@@ -303,6 +299,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const want = (st: string) => stages.has(st);
   const ratios: Record<number, BenchRatio[]> = {};
   let scales: number[] = [];
+  const freshParents: string[] = []; // freshDir's, removed after the last scale
   try {
     if (want('help')) await benchHelp(rec);
     if (want('resnet50')) await benchResnet(rec, hasTorchvision);
@@ -327,13 +324,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       const runs = path.join(work, `runs-${scale}`);
       if (want('run')) rec.plan(scale, 'run', 'oidstream', async () => inChild({ kind: 'run', data, out: await freshDir(runs, 'run'), ...(model ? { model } : {}) }));
       await rec.flush(); // chips, classify and run with their peers, in rounds
-      await Promise.all([removeFreshDirs(path.join(out, 'fresh')), removeFreshDirs(runs)]);
+      freshParents.push(path.join(out, 'fresh'), runs);
       if (want('report')) await rec.add(scale, 'report', 'oidstream', () => inChild({ kind: 'report', out }), 1);
       ratios[scale] = issue11Ratios(rec.rows, scale, scales[0]);
       log(`ratios at ${scale} images (ours ÷ peer):`);
       for (const l of formatRatios(ratios[scale])) log(l);
     }
   } finally {
+    await Promise.all(freshParents.map((d) => rm(d, { recursive: true, force: true })));
     if (!options.workDir) await rm(work, { recursive: true, force: true });
   }
   const big = scales[scales.length - 1];
